@@ -1,0 +1,324 @@
+import type { Aggregate, HeatmapGrid, HeatmapPoints, StatSheet, StoredStatSheet } from "./types.ts";
+
+/** An HTTP answer other than 2xx, carrying the server's JSON error. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: number;
+  readonly body: unknown;
+
+  constructor(status: number, body: unknown, options?: { cause?: unknown }) {
+    const detail = typeof body === "object" && body !== null && "error" in body
+      ? String((body as { error: unknown }).error)
+      : String(body);
+    super(`HTTP ${status}: ${detail}`, options);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** How the client talks to a server. */
+export interface ClientOptions {
+  /** Sent as `Authorization: Bearer …` when set. */
+  apiKey?: string;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Retries after a network error, a 5xx or a 429 (default 4). */
+  retries?: number;
+  /** First backoff delay, doubled on each retry (default 200 ms). */
+  retryDelayMs?: number;
+  /** Replaces global fetch, e.g. with a Hono app's `fetch` for in-process use. */
+  fetch?: (request: Request) => Response | Promise<Response>;
+}
+
+/** `GET /api/health` answer. */
+export interface HealthReport {
+  status: string;
+  timestamp: string;
+  message: string;
+}
+
+/** Outcome of one `POST /api/submit`. */
+export interface SubmitResult {
+  id: number;
+  duplicate: boolean;
+  timestamp: string;
+}
+
+/** Progress of {@link LootClient.submitBatch}, reported after every chunk. */
+export interface UploadProgress {
+  sent: number;
+  inserted: number;
+  duplicates: number;
+  failed: number;
+  /** Sheets to send, when known in advance (an array was given). */
+  total: number | undefined;
+  elapsedMs: number;
+  sheetsPerSecond: number;
+}
+
+/** Final tally of {@link LootClient.submitBatch}. */
+export interface UploadSummary extends UploadProgress {
+  chunks: number;
+  /** One message per chunk that failed after its retries, naming the chunk's first sheet. */
+  errors: string[];
+}
+
+/** Options of {@link LootClient.submitBatch}. */
+export interface UploadOptions {
+  /** Sheets per request (default 500, at most the server's 5,000). */
+  chunkSize?: number;
+  /** Requests in flight at once (default 2). */
+  concurrency?: number;
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+/** Filters of `GET /api/stats`. */
+export interface StatsQuery {
+  match_id?: string;
+  player_id?: string;
+  item?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Filters of `GET /api/aggregate`. */
+export interface AggregateQuery {
+  match_id?: string;
+  since?: string;
+  until?: string;
+}
+
+/** A typed client for the Loot Telemetry API. */
+export interface LootClient {
+  readonly baseUrl: string;
+  health(): Promise<HealthReport>;
+  /** Like {@link health} but never throws: says whether the server answers, and why not. */
+  checkHealth(): Promise<{ healthy: boolean; message: string }>;
+  submit(sheet: StatSheet): Promise<SubmitResult>;
+  /** Uploads sheets in chunks; safe to retry because ingestion is idempotent. */
+  submitBatch(
+    sheets: Iterable<StatSheet> | AsyncIterable<StatSheet>,
+    options?: UploadOptions,
+  ): Promise<UploadSummary>;
+  stats(query?: StatsQuery): Promise<StoredStatSheet[]>;
+  aggregate(query?: AggregateQuery): Promise<Aggregate>;
+  heatmap(item: string): Promise<HeatmapPoints>;
+  heatmapGrid(item: string, options: { bins: number }): Promise<HeatmapGrid>;
+  /** Deletes every stored sheet; needs the server's admin key. */
+  clear(adminKey: string): Promise<{ deleted: number }>;
+}
+
+/**
+ * Creates a client for a Loot Telemetry server (or the original Flask one, for the shared endpoints).
+ * @example
+ * const client = createClient("http://localhost:5000");
+ * const summary = await client.submitBatch(simulateMatches(), { onProgress: console.log });
+ */
+export function createClient(baseUrl: string, options: ClientOptions = {}): LootClient {
+  const root = baseUrl.replace(/\/+$/, "");
+  const send = createSender(root, options);
+
+  return {
+    baseUrl: root,
+    health: () => send<HealthReport>("GET", "/api/health"),
+    async checkHealth() {
+      try {
+        const report = await send<HealthReport>("GET", "/api/health", { retries: 0 });
+        return { healthy: true, message: `${report.message} at ${root}` };
+      } catch (error) {
+        const reason = error instanceof ApiError
+          ? error.message
+          : `no answer (${(error as Error).message})`;
+        return { healthy: false, message: `Server at ${root} is not available: ${reason}` };
+      }
+    },
+    async submit(sheet) {
+      const body = await send<{ id: number; duplicate?: boolean; timestamp: string }>(
+        "POST",
+        "/api/submit",
+        {
+          body: sheet,
+        },
+      );
+      return { id: body.id, duplicate: body.duplicate === true, timestamp: body.timestamp };
+    },
+    submitBatch: (sheets, uploadOptions) => uploadInChunks(send, sheets, uploadOptions),
+    async stats(query = {}) {
+      return (await send<{ data: StoredStatSheet[] }>("GET", `/api/stats${toQuery(query)}`)).data;
+    },
+    async aggregate(query = {}) {
+      return (await send<{ data: Aggregate }>("GET", `/api/aggregate${toQuery(query)}`)).data;
+    },
+    async heatmap(item) {
+      return (await send<{ data: HeatmapPoints }>(
+        "GET",
+        `/api/heatmap/${encodeURIComponent(item)}`,
+      )).data;
+    },
+    async heatmapGrid(item, { bins }) {
+      const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery({ bins })}`;
+      return (await send<{ data: HeatmapGrid }>("GET", path)).data;
+    },
+    async clear(adminKey) {
+      const body = await send<{ deleted: number }>("POST", "/api/clear", {
+        apiKey: adminKey,
+        retries: 0,
+      });
+      return { deleted: body.deleted };
+    },
+  };
+}
+
+type Sender = <T>(
+  method: string,
+  path: string,
+  request?: { body?: unknown; retries?: number; apiKey?: string },
+) => Promise<T>;
+
+function createSender(root: string, options: ClientOptions): Sender {
+  const doFetch = options.fetch ?? ((request: Request) => fetch(request));
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const retryDelayMs = options.retryDelayMs ?? 200;
+  return async function send<T>(
+    method: string,
+    path: string,
+    request: { body?: unknown; retries?: number; apiKey?: string } = {},
+  ): Promise<T> {
+    const retries = request.retries ?? options.retries ?? 4;
+    const headers: Record<string, string> = { accept: "application/json" };
+    const apiKey = request.apiKey ?? options.apiKey;
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    if (body !== undefined) headers["content-type"] = "application/json";
+    for (let attempt = 0;; attempt++) {
+      let response: Response;
+      try {
+        response = await doFetch(
+          new Request(`${root}${path}`, {
+            method,
+            headers,
+            body,
+            signal: AbortSignal.timeout(timeoutMs),
+          }),
+        );
+      } catch (error) {
+        if (attempt >= retries) throw error;
+        await sleep(backoffMs(attempt, retryDelayMs));
+        continue;
+      }
+      const payload = await readPayload(response);
+      if (response.ok) return payload as T;
+      const retryable = response.status >= 500 || response.status === 429;
+      if (!retryable || attempt >= retries) throw new ApiError(response.status, payload);
+      await sleep(
+        retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(attempt, retryDelayMs),
+      );
+    }
+  };
+}
+
+async function uploadInChunks(
+  send: Sender,
+  sheets: Iterable<StatSheet> | AsyncIterable<StatSheet>,
+  options: UploadOptions = {},
+): Promise<UploadSummary> {
+  const chunkSize = Math.max(1, Math.min(options.chunkSize ?? 500, 5_000));
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const started = performance.now();
+  const total = Array.isArray(sheets) ? sheets.length : undefined;
+  const summary: UploadSummary = {
+    sent: 0,
+    inserted: 0,
+    duplicates: 0,
+    failed: 0,
+    total,
+    elapsedMs: 0,
+    sheetsPerSecond: 0,
+    chunks: 0,
+    errors: [],
+  };
+  const chunks = readChunks(sheets, chunkSize);
+  const worker = async () => {
+    // Each worker pulls the next chunk only when it is free: memory stays bounded for any input size.
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      const chunk = next.value;
+      try {
+        const result = await send<{ inserted: number; duplicates: number }>(
+          "POST",
+          "/api/submit/batch",
+          {
+            body: chunk,
+          },
+        );
+        summary.inserted += result.inserted;
+        summary.duplicates += result.duplicates;
+      } catch (error) {
+        summary.failed += chunk.length;
+        const first = chunk[0]!;
+        summary.errors.push(
+          `Chunk from ${first.match_id}/${first.player_id}: ${(error as Error).message}`,
+        );
+      }
+      summary.sent += chunk.length;
+      summary.chunks++;
+      summary.elapsedMs = performance.now() - started;
+      summary.sheetsPerSecond = summary.sent / Math.max(summary.elapsedMs / 1000, 1e-6);
+      const { chunks: _chunks, errors: _errors, ...progress } = summary;
+      options.onProgress?.(progress);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return summary;
+}
+
+/** Groups an (async) iterable into arrays; a shared iterator that several workers may pull from. */
+async function* readChunks<T>(
+  items: Iterable<T> | AsyncIterable<T>,
+  size: number,
+): AsyncGenerator<T[]> {
+  let chunk: T[] = [];
+  for await (const item of items) {
+    chunk.push(item);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+async function readPayload(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function toQuery(params: object): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+/** Reads `Retry-After` (seconds or an HTTP date) as a delay in ms, capped at 60 s. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 60_000) : undefined;
+}
+
+function backoffMs(attempt: number, base: number): number {
+  return base * 2 ** attempt * (0.5 + Math.random() / 2);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

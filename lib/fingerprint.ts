@@ -1,0 +1,23 @@
+import { createHash } from "node:crypto";
+import type { StatSheet } from "./types.ts";
+
+/**
+ * Returns a stable hash of what the client sent, so a retried submission is recognised as a
+ * duplicate while a different sheet under the same key is a conflict. Key order and number
+ * spelling (`1.0` vs `1`) do not change it; a timestamp the client did not send is not part of it.
+ */
+export function fingerprintStatSheet(sheet: StatSheet): string {
+  return createHash("sha256").update(canonicalJson(sheet)).digest("hex").slice(0, 32);
+}
+
+/** JSON with object keys sorted at every level, so equal values serialize identically. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const keys = Object.keys(value).sort();
+  const record = value as Record<string, unknown>;
+  return `{${
+    keys.filter((key) => record[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(",")
+  }}`;
+}

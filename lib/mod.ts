@@ -1,0 +1,30 @@
+/**
+ * Loot Telemetry's shared library: the stat-sheet contract, the simulator, local aggregation and
+ * the API client. The server, the CLI and the notebook all call these.
+ * @module
+ */
+export * from "./types.ts";
+export * from "./errors.ts";
+export * from "./items.ts";
+export { createRandom, type Random } from "./random.ts";
+export { formatTimestamp, parseIsoTimestamp } from "./timestamps.ts";
+export { parseStatSheet, parseStatSheetBatch, SHEET_LIMITS, typeName } from "./validate.ts";
+export { canonicalJson, fingerprintStatSheet } from "./fingerprint.ts";
+export {
+  type ResolvedSimulationOptions,
+  resolveSimulationOptions,
+  simulateMatches,
+  SIMULATION_DEFAULTS,
+  type SimulationOptions,
+} from "./simulate.ts";
+export {
+  addToGrid,
+  aggregateLoot,
+  binIndex,
+  binItemLocations,
+  type BinningOptions,
+  createEmptyGrid,
+} from "./aggregate.ts";
+export { formatNdjson, parseNdjson } from "./ndjson.ts";
+export * from "./client.ts";
+export { formatCount, formatUploadProgress } from "./progress.ts";

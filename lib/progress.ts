@@ -1,0 +1,25 @@
+import type { UploadProgress } from "./client.ts";
+
+const INTEGER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/** Formats a whole number with thousands separators (`12,345`). */
+export function formatCount(value: number): string {
+  return INTEGER.format(value);
+}
+
+/**
+ * One-line upload progress, for terminals and notebooks alike.
+ * @example
+ * formatUploadProgress(progress); // "Uploaded 1,000/2,000 sheets (50.0%) · 8,450 sheets/s · 0 duplicates · 0 failed"
+ */
+export function formatUploadProgress(progress: UploadProgress): string {
+  const of = progress.total === undefined ? "" : `/${formatCount(progress.total)}`;
+  const percent = progress.total
+    ? ` (${((100 * progress.sent) / progress.total).toFixed(1)}%)`
+    : "";
+  return `Uploaded ${formatCount(progress.sent)}${of} sheets${percent} · ${
+    formatCount(progress.sheetsPerSecond)
+  } sheets/s · ${formatCount(progress.duplicates)} duplicates · ${
+    formatCount(progress.failed)
+  } failed`;
+}

@@ -1,0 +1,290 @@
+import { type Problem, ValidationError } from "./errors.ts";
+import { describeBadItemName } from "./items.ts";
+import { parseIsoTimestamp } from "./timestamps.ts";
+import type { ItemLocation, ItemLocations, LootCounts, StatSheet } from "./types.ts";
+
+/** Limits a stat sheet must respect; the defaults are the documented API limits. */
+export const SHEET_LIMITS = Object.freeze({
+  maxIdLength: 128,
+  maxCount: 1_000_000,
+  maxItems: 256,
+  maxMetric: 1_000_000_000,
+  maxExtraBytes: 16_384,
+  maxExtraDepth: 16,
+});
+
+const KNOWN_FIELDS = new Set([
+  "match_id",
+  "player_id",
+  "timestamp",
+  "looted_items",
+  "locations",
+  "match_duration",
+  "player_level",
+]);
+/** Fields the server assigns: a client sending them is confused about what it is talking to. */
+const SERVER_FIELDS = new Set(["id", "created_at"]);
+// deno-lint-ignore no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Validates an untrusted value as a stat sheet, returning a clean copy.
+ * Throws {@link ValidationError} listing every problem with its field path.
+ * @example
+ * const sheet = parseStatSheet(JSON.parse(body));
+ */
+export function parseStatSheet(value: unknown): StatSheet {
+  const problems: Problem[] = [];
+  const sheet = collectStatSheet(value, "", problems);
+  if (!sheet) throw new ValidationError(problems, { summary: "Invalid stat sheet" });
+  return sheet;
+}
+
+/**
+ * Validates an untrusted value as a non-empty array of at most `maxSheets` stat sheets.
+ * Problems are prefixed with the sheet's index: `[3].looted_items.medkit`.
+ */
+export function parseStatSheetBatch(
+  value: unknown,
+  options: { maxSheets?: number } = {},
+): StatSheet[] {
+  const maxSheets = options.maxSheets ?? 5_000;
+  const fail = (message: string) => {
+    throw new ValidationError([{ path: "", message }], { summary: "Invalid batch" });
+  };
+  if (!Array.isArray(value)) {
+    return fail(`Batch must be a JSON array of stat sheets, got ${typeName(value)}`);
+  }
+  if (value.length === 0) {
+    return fail("Batch must hold at least one stat sheet, got an empty array");
+  }
+  if (value.length > maxSheets) {
+    return fail(`Batch holds ${value.length} stat sheets, more than the limit of ${maxSheets}`);
+  }
+  const problems: Problem[] = [];
+  const sheets = value.map((item, index) => collectStatSheet(item, `[${index}]`, problems));
+  if (problems.length > 0) throw new ValidationError(problems, { summary: "Invalid batch" });
+  return sheets as StatSheet[];
+}
+
+function collectStatSheet(
+  value: unknown,
+  prefix: string,
+  problems: Problem[],
+): StatSheet | undefined {
+  const before = problems.length;
+  const report = (field: string, message: string) => {
+    const path = joinPath(prefix, field);
+    problems.push({ path, message: path ? `${path} ${message}` : message });
+  };
+  if (!isPlainObject(value)) {
+    report(
+      "",
+      `${prefix ? "must be" : "Stat sheet must be"} a JSON object, got ${typeName(value)}`,
+    );
+    return undefined;
+  }
+  const matchId = readId(value, "match_id", report);
+  const playerId = readId(value, "player_id", report);
+  const lootedItems = readLootCounts(value.looted_items, report);
+  const locations = readLocations(value.locations, lootedItems, report);
+  const timestamp = readTimestamp(value.timestamp, report);
+  const matchDuration = readMetric(value, "match_duration", report);
+  const playerLevel = readMetric(value, "player_level", report);
+  const extra = readExtra(value, report);
+  if (problems.length > before) return undefined;
+
+  const sheet: StatSheet = {
+    match_id: matchId!,
+    player_id: playerId!,
+    looted_items: lootedItems!,
+    locations: locations ?? {},
+  };
+  if (timestamp !== undefined) sheet.timestamp = timestamp;
+  if (matchDuration !== undefined) sheet.match_duration = matchDuration;
+  if (playerLevel !== undefined) sheet.player_level = playerLevel;
+  if (extra !== undefined) sheet.extra = extra;
+  return sheet;
+}
+
+type Report = (field: string, message: string) => void;
+
+function readId(sheet: Record<string, unknown>, field: string, report: Report): string | undefined {
+  const value = sheet[field];
+  if (value === undefined || value === null) return void report(field, "is required");
+  if (typeof value !== "string") {
+    return void report(field, `must be a string, got ${typeName(value)}`);
+  }
+  if (value.length === 0) return void report(field, "must not be empty");
+  if (value.length > SHEET_LIMITS.maxIdLength) {
+    return void report(
+      field,
+      `must be at most ${SHEET_LIMITS.maxIdLength} characters, got ${value.length}`,
+    );
+  }
+  if (CONTROL_CHARACTERS.test(value)) {
+    return void report(field, "must not contain control characters");
+  }
+  if (!value.isWellFormed()) {
+    return void report(field, "must be well-formed Unicode (it has a lone surrogate)");
+  }
+  return value;
+}
+
+function readLootCounts(value: unknown, report: Report): LootCounts | undefined {
+  if (value === undefined || value === null) return void report("looted_items", "is required");
+  if (!isPlainObject(value)) {
+    return void report(
+      "looted_items",
+      `must be an object of item name to count, got ${typeName(value)}`,
+    );
+  }
+  const entries = Object.entries(value);
+  if (entries.length > SHEET_LIMITS.maxItems) {
+    return void report(
+      "looted_items",
+      `must name at most ${SHEET_LIMITS.maxItems} items, got ${entries.length}`,
+    );
+  }
+  let valid = true;
+  for (const [name, count] of entries) {
+    const badName = describeBadItemName(name);
+    if (badName) {
+      report("looted_items", `has an invalid item name: it ${badName}`);
+      valid = false;
+    } else if (
+      !Number.isInteger(count) || (count as number) < 0 || (count as number) > SHEET_LIMITS.maxCount
+    ) {
+      report(
+        `looted_items.${name}`,
+        `must be an integer from 0 to ${SHEET_LIMITS.maxCount}, got ${show(count)}`,
+      );
+      valid = false;
+    }
+  }
+  return valid ? Object.fromEntries(entries) as LootCounts : undefined;
+}
+
+function readLocations(
+  value: unknown,
+  lootedItems: LootCounts | undefined,
+  report: Report,
+): ItemLocations | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) {
+    return void report(
+      "locations",
+      `must be an object of item name to [x, y], got ${typeName(value)}`,
+    );
+  }
+  const locations: [string, ItemLocation][] = [];
+  for (const [name, point] of Object.entries(value)) {
+    const badName = describeBadItemName(name);
+    if (badName) {
+      report("locations", `has an invalid item name: it ${badName}`);
+    } else if (lootedItems && !Object.hasOwn(lootedItems, name)) {
+      report(`locations.${name}`, "is given for an item that is not in looted_items");
+    } else if (
+      !Array.isArray(point) || point.length !== 2 ||
+      !point.every((coordinate) => typeof coordinate === "number" && Number.isFinite(coordinate))
+    ) {
+      report(`locations.${name}`, `must be [x, y] with two finite numbers, got ${show(point)}`);
+    } else {
+      locations.push([name, [point[0], point[1]]]);
+    }
+  }
+  return Object.fromEntries(locations);
+}
+
+function readTimestamp(value: unknown, report: Report): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || parseIsoTimestamp(value) === undefined) {
+    return void report(
+      "timestamp",
+      `must be an ISO 8601 date-time such as 2025-10-23T10:30:00Z, got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+function readMetric(
+  sheet: Record<string, unknown>,
+  field: string,
+  report: Report,
+): number | undefined {
+  const value = sheet[field];
+  if (value === undefined || value === null) return undefined;
+  if (
+    !Number.isInteger(value) || (value as number) < 0 || (value as number) > SHEET_LIMITS.maxMetric
+  ) {
+    return void report(
+      field,
+      `must be an integer from 0 to ${SHEET_LIMITS.maxMetric}, got ${show(value)}`,
+    );
+  }
+  return value as number;
+}
+
+function readExtra(
+  sheet: Record<string, unknown>,
+  report: Report,
+): Record<string, unknown> | undefined {
+  const entries = Object.entries(sheet).filter(([key]) => !KNOWN_FIELDS.has(key));
+  if (entries.length === 0) return undefined;
+  for (const [key] of entries) {
+    if (SERVER_FIELDS.has(key)) {
+      return void report(key, "is assigned by the server and must not be sent");
+    }
+  }
+  // Object.fromEntries defines own properties, so a "__proto__" key stays data.
+  const extra = Object.fromEntries(entries);
+  if (depthOf(extra, SHEET_LIMITS.maxExtraDepth + 1) > SHEET_LIMITS.maxExtraDepth) {
+    return void report(
+      "",
+      `Extra fields must nest at most ${SHEET_LIMITS.maxExtraDepth} levels deep`,
+    );
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(extra)).length;
+  if (bytes > SHEET_LIMITS.maxExtraBytes) {
+    return void report(
+      "",
+      `Extra fields (${
+        entries.map(([key]) => key).slice(0, 5).join(", ")
+      }) take ${bytes} bytes, more than the limit of ${SHEET_LIMITS.maxExtraBytes}`,
+    );
+  }
+  return extra;
+}
+
+/** Nesting depth of a JSON value, counting stops once `limit` is passed (so hostile input costs little). */
+function depthOf(value: unknown, limit: number): number {
+  if (limit <= 0 || value === null || typeof value !== "object") return 0;
+  let deepest = 0;
+  for (const child of Object.values(value)) {
+    deepest = Math.max(deepest, depthOf(child, limit - 1));
+    if (deepest >= limit) break;
+  }
+  return deepest + 1;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function joinPath(prefix: string, field: string): string {
+  if (!field) return prefix;
+  return prefix ? `${prefix}.${field}` : field;
+}
+
+/** Names a JSON value's type the way a client developer thinks of it. */
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function show(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}

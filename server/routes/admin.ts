@@ -1,0 +1,41 @@
+import type { Hono } from "hono";
+import type { AppDeps } from "../app.ts";
+import { requireKey } from "../auth.ts";
+import { HttpError } from "../http_error.ts";
+import { rejectOtherMethods } from "../middleware.ts";
+
+/** `GET /api/health` and `POST /api/clear` (the original's reset, now behind the admin key). */
+export function registerAdminRoutes(app: Hono, { store, options, now }: AppDeps): void {
+  app.get("/api/health", async (c) => {
+    try {
+      await store.ping();
+    } catch (error) {
+      return c.json({
+        status: "unhealthy",
+        timestamp: now().toISOString(),
+        message: "Loot Telemetry Server is running but its database does not answer",
+        error: `Database does not answer: ${(error as Error).message}`,
+      }, 503);
+    }
+    return c.json({
+      status: "healthy",
+      timestamp: now().toISOString(),
+      message: "Loot Telemetry Server is running",
+    });
+  });
+  rejectOtherMethods(app, "/api/health", ["GET"]);
+
+  app.post("/api/clear", async (c) => {
+    if (!options.adminKey) {
+      throw new HttpError(
+        403,
+        "Clearing is disabled: start the server with --admin-key (or LOOT_ADMIN_KEY) and send that key",
+        { code: "clear_disabled" },
+      );
+    }
+    requireKey(c, options.adminKey, "admin key");
+    const deleted = await store.clear();
+    return c.json({ success: true, message: "Database cleared successfully", deleted });
+  });
+  rejectOtherMethods(app, "/api/clear", ["POST"]);
+}

@@ -1,0 +1,125 @@
+import type { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppDeps } from "../app.ts";
+import { rejectOtherMethods } from "../middleware.ts";
+
+interface EndpointDoc {
+  method: string;
+  path: string;
+  summary: string;
+  curl: string;
+}
+
+function describeEndpoints(base: string): EndpointDoc[] {
+  const sheet =
+    `{"match_id":"match_001","player_id":"player_1_1","timestamp":"2025-10-23T10:30:00Z","looted_items":{"rubber_duck":3,"medkit":1},"locations":{"rubber_duck":[25.5,75.2],"medkit":[10,50]}}`;
+  return [
+    {
+      method: "GET",
+      path: "/api/health",
+      summary: "Server and database health: 200 when the database answers, 503 when it does not.",
+      curl: `curl ${base}/api/health`,
+    },
+    {
+      method: "POST",
+      path: "/api/submit",
+      summary:
+        "Submit one stat sheet: 201 with its id; an identical resubmission answers 200 with the same id and duplicate: true; a different sheet under the same match_id and player_id answers 409.",
+      curl: `curl -X POST ${base}/api/submit -H 'Content-Type: application/json' -d '${sheet}'`,
+    },
+    {
+      method: "POST",
+      path: "/api/submit/batch",
+      summary:
+        "Submit up to 5,000 sheets (8 MiB) as a JSON array or NDJSON (Content-Type: application/x-ndjson), in one all-or-nothing transaction.",
+      curl:
+        `curl -X POST ${base}/api/submit/batch -H 'Content-Type: application/x-ndjson' --data-binary @outputs/stat_sheets.ndjson`,
+    },
+    {
+      method: "GET",
+      path: "/api/stats",
+      summary:
+        "Stored sheets, newest first. Filters: match_id, player_id, item, since, until (ISO 8601), limit (default 1,000, max 10,000), offset.",
+      curl: `curl '${base}/api/stats?match_id=match_001&limit=10'`,
+    },
+    {
+      method: "GET",
+      path: "/api/aggregate",
+      summary:
+        "Total units per item and distinct matches, players and sheets. Filters: match_id, since, until.",
+      curl: `curl ${base}/api/aggregate`,
+    },
+    {
+      method: "GET",
+      path: "/api/heatmap/{item}",
+      summary:
+        "Every looted unit's location for an item (a location repeated once per unit), or with ?bins=N (1–200) a bins × bins grid of unit counts over the map.",
+      curl: `curl '${base}/api/heatmap/rubber_duck?bins=20'`,
+    },
+    {
+      method: "POST",
+      path: "/api/clear",
+      summary:
+        "Delete every sheet. Refused unless the server was started with --admin-key and the request sends it.",
+      curl: `curl -X POST ${base}/api/clear -H "Authorization: Bearer $LOOT_ADMIN_KEY"`,
+    },
+  ];
+}
+
+/** `GET /`: a self-contained page documenting every endpoint with a curl example. */
+export function registerHomeRoutes(app: Hono, _deps: AppDeps): void {
+  app.get(
+    "/",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'unsafe-inline'"],
+        baseUri: ["'none'"],
+      },
+    }),
+    (c) => c.html(renderHomePage(new URL(c.req.url).origin)),
+  );
+  rejectOtherMethods(app, "/", ["GET"]);
+}
+
+/** Renders the API documentation page; `base` is the origin shown in the curl examples. */
+export function renderHomePage(base: string): string {
+  const rows = describeEndpoints(base).map((endpoint) => `
+    <section>
+      <h2><span class="method">${endpoint.method}</span> <code>${
+    escapeHtml(endpoint.path)
+  }</code></h2>
+      <p>${escapeHtml(endpoint.summary)}</p>
+      <pre>${escapeHtml(endpoint.curl)}</pre>
+    </section>`).join("");
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Loot Telemetry API</title>
+  <style>
+    body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1f2933; }
+    section { background: #f5f7fa; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem 0; }
+    h2 { font-size: 1.1rem; }
+    .method { color: #0b69a3; }
+    pre { background: #1f2933; color: #f5f7fa; padding: 0.75rem; border-radius: 4px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+  </style>
+</head>
+<body>
+  <h1>Loot Telemetry API</h1>
+  <p>Game clients send one stat sheet per player per match; this server stores them in SQLite and answers
+  listings, aggregates and heatmaps. It is wire-compatible with the original Loot Telemetry Simulator.
+  Errors are JSON: <code>{"error": "…", "code": "…"}</code>, with <code>problems</code> naming each bad field.</p>
+  <p><a href="/api/aggregate">Current totals</a> · <a href="/api/stats?limit=20">Newest sheets</a> · <a href="/api/health">Health</a></p>
+  ${rows}
+</body>
+</html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
+    '"',
+    "&quot;",
+  );
+}

@@ -1,0 +1,72 @@
+import type { Hono } from "hono";
+import type { AppDeps } from "../app.ts";
+import { rejectOtherMethods } from "../middleware.ts";
+import {
+  readIdParam,
+  readIntegerParam,
+  readQuery,
+  readTimeParam,
+  requireItemName,
+} from "../request.ts";
+
+/** Default and largest page of `GET /api/stats`. */
+export const STATS_PAGE = Object.freeze({ fallback: 1_000, max: 10_000 });
+
+/** `GET /api/stats`, `GET /api/aggregate` and `GET /api/heatmap/:item`: all computed by the store's SQL. */
+export function registerQueryRoutes(app: Hono, { store, options }: AppDeps): void {
+  app.get("/api/stats", async (c) => {
+    const params = readQuery(c, [
+      "match_id",
+      "player_id",
+      "item",
+      "since",
+      "until",
+      "limit",
+      "offset",
+    ]);
+    const data = await store.listSheets({
+      match_id: readIdParam(params, "match_id"),
+      player_id: readIdParam(params, "player_id"),
+      item: params.item === undefined ? undefined : requireItemName(params.item, "item"),
+      sinceMs: readTimeParam(params, "since"),
+      untilMs: readTimeParam(params, "until"),
+      limit: readIntegerParam(params, "limit", {
+        min: 1,
+        max: STATS_PAGE.max,
+        fallback: STATS_PAGE.fallback,
+      }),
+      offset: readIntegerParam(params, "offset", {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        fallback: 0,
+      }),
+    });
+    return c.json({ success: true, count: data.length, data });
+  });
+  rejectOtherMethods(app, "/api/stats", ["GET"]);
+
+  app.get("/api/aggregate", async (c) => {
+    const params = readQuery(c, ["match_id", "since", "until"]);
+    const data = await store.aggregate({
+      match_id: readIdParam(params, "match_id"),
+      sinceMs: readTimeParam(params, "since"),
+      untilMs: readTimeParam(params, "until"),
+    });
+    return c.json({ success: true, data });
+  });
+  rejectOtherMethods(app, "/api/aggregate", ["GET"]);
+
+  app.get("/api/heatmap/:item", async (c) => {
+    const item = requireItemName(c.req.param("item"), "item");
+    const params = readQuery(c, ["bins"]);
+    if (params.bins === undefined) {
+      return c.json({ success: true, data: await store.heatmapPoints(item) });
+    }
+    const bins = readIntegerParam(params, "bins", { min: 1, max: 200, fallback: 20 });
+    return c.json({
+      success: true,
+      data: await store.heatmapGrid(item, { bins, mapSize: options.mapSize }),
+    });
+  });
+  rejectOtherMethods(app, "/api/heatmap/:item", ["GET"]);
+}

@@ -1,0 +1,344 @@
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import {
+  type Aggregate,
+  type BinningOptions,
+  ConflictError,
+  createEmptyGrid,
+  fingerprintStatSheet,
+  type HeatmapGrid,
+  type HeatmapPoints,
+  type ItemLocation,
+  parseIsoTimestamp,
+  type StatSheet,
+  type StoredStatSheet,
+} from "../../lib/mod.ts";
+import type { AggregateFilter, InsertOutcome, SheetFilter, Store } from "./store.ts";
+import { MIGRATIONS } from "./sqlite_schema.ts";
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Open without write access (db-summary); the file must exist. */
+  readOnly?: boolean;
+}
+
+interface SheetRow {
+  id: number;
+  match_id: string;
+  player_id: string;
+  timestamp: string;
+  looted_items: string;
+  locations: string;
+  created_at: string;
+  match_duration: number | null;
+  player_level: number | null;
+  extra: string | null;
+}
+
+const SHEET_COLUMNS =
+  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, extra";
+
+/**
+ * Opens (creating it and its folder when missing) a SQLite database through Deno's built-in
+ * `node:sqlite`, migrated to the current schema. `":memory:"` gives a private in-memory store.
+ * @example
+ * using store = openSqliteStore("data/loot_telemetry.db");
+ */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+  const inMemory = path === ":memory:";
+  if (!inMemory && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+  try {
+    configure(db, { inMemory, readOnly: options.readOnly ?? false });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(
+    db,
+    inMemory ? "SQLite in memory" : `SQLite ${path}`,
+    options.readOnly ?? false,
+  );
+}
+
+function configure(
+  db: DatabaseSync,
+  { inMemory, readOnly }: { inMemory: boolean; readOnly: boolean },
+) {
+  db.exec("PRAGMA busy_timeout = 5000");
+  if (readOnly) return;
+  // WAL lets readers run beside the writer; synchronous=FULL makes every commit survive power loss,
+  // which is what "a 2xx means stored" promises.
+  if (!inMemory) db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA foreign_keys = ON");
+  migrate(db);
+}
+
+function migrate(db: DatabaseSync): void {
+  const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+    user_version: number;
+  };
+  if (version > MIGRATIONS.length) {
+    throw new Error(
+      `Database schema version ${version} is newer than this server knows (${MIGRATIONS.length}): upgrade Loot Telemetry`,
+    );
+  }
+  if (version === 0 && db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'stat_sheets'").get()) {
+    throw new Error(
+      "Database has a stat_sheets table but no schema version: it was made by another program (the original Python server?). Use a new --db path",
+    );
+  }
+  for (let step = version; step < MIGRATIONS.length; step++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[step]!);
+      db.exec(`PRAGMA user_version = ${step + 1}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+class SqliteStore implements Store {
+  readonly description: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  constructor(db: DatabaseSync, description: string, readOnly: boolean) {
+    this.#db = db;
+    this.description = `${description}${readOnly ? " (read-only)" : ""}`;
+  }
+
+  /** Prepared statements are cached by their SQL: listing filters combine into a handful of shapes. */
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async insertSheets(
+    sheets: readonly StatSheet[],
+    { receivedAt }: { receivedAt: Date },
+  ): Promise<InsertOutcome[]> {
+    await Promise.resolve();
+    const receivedIso = receivedAt.toISOString();
+    const insertSheet = this.#prepare(
+      `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
+         match_duration, player_level, extra, fingerprint)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (match_id, player_id) DO NOTHING`,
+    );
+    const findByKey = this.#prepare(
+      "SELECT id, fingerprint FROM stat_sheets WHERE match_id = ? AND player_id = ?",
+    );
+    const insertItem = this.#prepare(
+      "INSERT INTO sheet_items (sheet_id, item, count, x, y) VALUES (?, ?, ?, ?, ?)",
+    );
+    const outcomes: InsertOutcome[] = [];
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      sheets.forEach((sheet, index) => {
+        const fingerprint = fingerprintStatSheet(sheet);
+        const timestamp = sheet.timestamp ?? receivedIso;
+        const inserted = insertSheet.run(
+          sheet.match_id,
+          sheet.player_id,
+          timestamp,
+          JSON.stringify(sheet.looted_items),
+          JSON.stringify(sheet.locations),
+          receivedIso,
+          parseIsoTimestamp(timestamp) ?? receivedAt.getTime(),
+          sheet.match_duration ?? null,
+          sheet.player_level ?? null,
+          sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
+          fingerprint,
+        );
+        if (inserted.changes === 0) {
+          const existing = findByKey.get(sheet.match_id, sheet.player_id) as {
+            id: number;
+            fingerprint: string;
+          };
+          if (existing.fingerprint !== fingerprint) {
+            throw new ConflictError(
+              `A different stat sheet for match_id ${sheet.match_id} and player_id ${sheet.player_id} is already stored (id ${existing.id})`,
+              { existingId: existing.id, index },
+            );
+          }
+          outcomes.push({ id: existing.id, duplicate: true });
+          return;
+        }
+        const id = Number(inserted.lastInsertRowid);
+        for (const [item, count] of Object.entries(sheet.looted_items)) {
+          const point = Object.hasOwn(sheet.locations, item) ? sheet.locations[item] : undefined;
+          insertItem.run(id, item, count, point?.[0] ?? null, point?.[1] ?? null);
+        }
+        outcomes.push({ id, duplicate: false });
+      });
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    return outcomes;
+  }
+
+  async listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {
+    await Promise.resolve();
+    const { where, params } = buildSheetWhere(filter);
+    const rows = this.#prepare(
+      `SELECT ${SHEET_COLUMNS} FROM stat_sheets s ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
+    )
+      .all(...params, filter.limit, filter.offset ?? 0) as unknown as SheetRow[];
+    return rows.map(toStoredSheet);
+  }
+
+  async aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
+    await Promise.resolve();
+    const { where, params } = buildSheetWhere(filter);
+    const counts = this.#prepare(
+      `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players
+       FROM stat_sheets s ${where}`,
+    ).get(...params) as { sheets: number; matches: number; players: number };
+    const itemSql = where
+      ? `SELECT i.item AS item, SUM(i.count) AS total FROM stat_sheets s JOIN sheet_items i ON i.sheet_id = s.id
+         ${where} GROUP BY i.item ORDER BY i.item`
+      : "SELECT item, SUM(count) AS total FROM sheet_items GROUP BY item ORDER BY item";
+    const items = this.#prepare(itemSql).all(...params) as unknown as {
+      item: string;
+      total: number;
+    }[];
+    return {
+      total_items: Object.fromEntries(items.map(({ item, total }) => [item, total])),
+      total_matches: counts.matches,
+      total_players: counts.players,
+      total_stat_sheets: counts.sheets,
+    };
+  }
+
+  async heatmapPoints(item: string): Promise<HeatmapPoints> {
+    await Promise.resolve();
+    const rows = this.#prepare(
+      "SELECT x, y, count FROM sheet_items WHERE item = ? AND count > 0 AND x IS NOT NULL",
+    ).all(item) as unknown as { x: number; y: number; count: number }[];
+    const locations: ItemLocation[] = [];
+    for (const { x, y, count } of rows) {
+      for (let unit = 0; unit < count; unit++) locations.push([x, y]);
+    }
+    return { item_name: item, locations, count: locations.length };
+  }
+
+  async heatmapGrid(item: string, options: BinningOptions): Promise<HeatmapGrid> {
+    await Promise.resolve();
+    const grid = createEmptyGrid(item, options);
+    // Same arithmetic as lib's binIndex, so the server's grid equals a local one exactly.
+    const rows = this.#prepare(
+      `SELECT CASE WHEN x >= 0 AND x <= ? AND y >= 0 AND y <= ?
+                THEN MIN(? - 1, CAST(x / ? AS INTEGER)) ELSE -1 END AS col,
+              CASE WHEN x >= 0 AND x <= ? AND y >= 0 AND y <= ?
+                THEN MIN(? - 1, CAST(y / ? AS INTEGER)) ELSE -1 END AS row,
+              SUM(count) AS units
+       FROM sheet_items WHERE item = ? AND count > 0 AND x IS NOT NULL
+       GROUP BY col, row`,
+    ).all(
+      grid.width,
+      grid.height,
+      grid.bins,
+      grid.width / grid.bins,
+      grid.width,
+      grid.height,
+      grid.bins,
+      grid.height / grid.bins,
+      item,
+    ) as unknown as { col: number; row: number; units: number }[];
+    for (const { col, row, units } of rows) {
+      if (col < 0) grid.outside += units;
+      else {
+        grid.grid[row]![col]! += units;
+        grid.count += units;
+      }
+    }
+    return grid;
+  }
+
+  async clear(): Promise<number> {
+    await Promise.resolve();
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const { count } = this.#prepare("SELECT COUNT(*) AS count FROM stat_sheets").get() as {
+        count: number;
+      };
+      this.#db.exec("DELETE FROM sheet_items; DELETE FROM stat_sheets;");
+      this.#db.exec("COMMIT");
+      return count;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await Promise.resolve();
+    this.#prepare("SELECT 1").get();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Fold the WAL back into the main file so the database is one self-contained file at rest.
+    try {
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {
+      // A read-only or in-memory database has no WAL to fold.
+    }
+    this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function buildSheetWhere(
+  filter: Omit<SheetFilter, "limit">,
+): { where: string; params: (string | number)[] } {
+  const clauses: string[] = [];
+  const params: (string | number)[] = [];
+  // Only present filters enter the SQL: `(? IS NULL OR col = ?)` would keep SQLite off the indexes.
+  const add = (clause: string, param: string | number | undefined) => {
+    if (param === undefined) return;
+    clauses.push(clause);
+    params.push(param);
+  };
+  add("s.match_id = ?", filter.match_id);
+  add("s.player_id = ?", filter.player_id);
+  add("s.ts_ms >= ?", filter.sinceMs);
+  add("s.ts_ms < ?", filter.untilMs);
+  add(
+    "EXISTS (SELECT 1 FROM sheet_items i WHERE i.sheet_id = s.id AND i.item = ? AND i.count > 0)",
+    filter.item,
+  );
+  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+}
+
+function toStoredSheet(row: SheetRow): StoredStatSheet {
+  return {
+    id: row.id,
+    match_id: row.match_id,
+    player_id: row.player_id,
+    timestamp: row.timestamp,
+    looted_items: JSON.parse(row.looted_items),
+    locations: JSON.parse(row.locations),
+    created_at: row.created_at,
+    match_duration: row.match_duration,
+    player_level: row.player_level,
+    extra: row.extra === null ? null : JSON.parse(row.extra),
+  };
+}
