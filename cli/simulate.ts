@@ -64,17 +64,20 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const options: SimulationOptions = {
-    matches: toNumber(values.matches),
-    playersPerMatch: toNumber(values.players),
-    items: values.items?.split(",").map((item) => item.trim()).filter(Boolean),
-    maxPerItem: toNumber(values["max-per-item"]),
-    seed: toNumber(values.seed),
-    startTime: values["start-time"],
-  };
-  const batchSize = toNumber(values["batch-size"]) ?? 500;
-  const concurrency = toNumber(values.concurrency) ?? 2;
+  let options: SimulationOptions, batchSize: number, concurrency: number;
   try {
+    const integerFlag = (name: keyof typeof values) =>
+      readIntegerFlag(name, values[name] as string | undefined);
+    options = {
+      matches: integerFlag("matches"),
+      playersPerMatch: integerFlag("players"),
+      items: values.items?.split(",").map((item) => item.trim()).filter(Boolean),
+      maxPerItem: integerFlag("max-per-item"),
+      seed: integerFlag("seed"),
+      startTime: values["start-time"],
+    };
+    batchSize = integerFlag("batch-size") ?? 500;
+    concurrency = integerFlag("concurrency") ?? 2;
     // Consume one sheet to surface bad options before any output or upload starts.
     simulateMatches(options).next();
     if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 5_000)) {
@@ -170,9 +173,15 @@ async function openForWriting(path: string): Promise<Deno.FsFile> {
   return await Deno.open(path, { write: true, create: true, truncate: true });
 }
 
-function toNumber(text: string | undefined): number | undefined {
+function readIntegerFlag(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+  if (!/^-?\d{1,15}$/.test(text.trim())) {
+    throw new ValidationError([{
+      path: name,
+      message: `--${name} must be an integer, got ${JSON.stringify(text)}`,
+    }]);
+  }
+  return Number(text);
 }
 
 Deno.exit(await main());

@@ -87,7 +87,7 @@ function collectStatSheet(
   const matchId = readId(value, "match_id", report);
   const playerId = readId(value, "player_id", report);
   const lootedItems = readLootCounts(value.looted_items, report);
-  const locations = readLocations(value.locations, lootedItems, report);
+  const locations = readLocations(value.locations, value.looted_items, report);
   const timestamp = readTimestamp(value.timestamp, report);
   const matchDuration = readMetric(value, "match_duration", report);
   const playerLevel = readMetric(value, "player_level", report);
@@ -167,7 +167,7 @@ function readLootCounts(value: unknown, report: Report): LootCounts | undefined 
 
 function readLocations(
   value: unknown,
-  lootedItems: LootCounts | undefined,
+  lootedItems: unknown,
   report: Report,
 ): ItemLocations | undefined {
   if (value === undefined || value === null) return undefined;
@@ -182,7 +182,7 @@ function readLocations(
     const badName = describeBadItemName(name);
     if (badName) {
       report("locations", `has an invalid item name: it ${badName}`);
-    } else if (lootedItems && !Object.hasOwn(lootedItems, name)) {
+    } else if (isPlainObject(lootedItems) && !Object.hasOwn(lootedItems, name)) {
       report(`locations.${name}`, "is given for an item that is not in looted_items");
     } else if (
       !Array.isArray(point) || point.length !== 2 ||

@@ -1,0 +1,64 @@
+import type { Hono } from "hono";
+import { type AppOptions, createApp } from "../server/app.ts";
+import { openSqliteStore } from "../server/store/sqlite.ts";
+import type { Store } from "../server/store/store.ts";
+
+/** A valid wire-format stat sheet; override any field, or set one to undefined to drop it. */
+export function makeSheet(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const sheet: Record<string, unknown> = {
+    match_id: "match_001",
+    player_id: "player_1_1",
+    timestamp: "2025-10-23T10:30:00",
+    looted_items: { rubber_duck: 3, medkit: 1, ammo_box: 2, grenade: 0, gold_coin: 4 },
+    locations: { rubber_duck: [25.5, 75.2], medkit: [10.0, 50.0] },
+    match_duration: 1250,
+    player_level: 23,
+    ...overrides,
+  };
+  for (const [key, value] of Object.entries(sheet)) if (value === undefined) delete sheet[key];
+  return sheet;
+}
+
+/** An app over a private in-memory store; dispose it to close the store. */
+export interface TestApp extends Disposable {
+  app: Hono;
+  store: Store;
+  /** Errors the app logged as unexpected (should stay empty). */
+  logged: unknown[];
+}
+
+/** Creates an app over `:memory:` SQLite, for in-process HTTP tests. */
+export function createTestApp(options: AppOptions = {}): TestApp {
+  const store = openSqliteStore(":memory:");
+  const logged: unknown[] = [];
+  const app = createApp(store, { logError: (error) => logged.push(error), ...options });
+  return { app, store, logged, [Symbol.dispose]: () => store.close() };
+}
+
+/** POSTs a JSON value (or raw text when `body` is a string) with `content-type: application/json` by default. */
+export function post(
+  app: Hono,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return Promise.resolve(app.request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  }));
+}
+
+/** GETs a path and returns status and parsed JSON body. */
+// The body is untyped on purpose: tests assert its shape field by field.
+// deno-lint-ignore no-explicit-any
+export async function getJson(app: Hono, path: string): Promise<{ status: number; body: any }> {
+  const response = await app.request(path);
+  return { status: response.status, body: await response.json() };
+}
+
+/** Returns a temporary directory removed when disposed. */
+export function makeTempDir(): { path: string } & Disposable {
+  const path = Deno.makeTempDirSync({ prefix: "loot_test_" });
+  return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
+}

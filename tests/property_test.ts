@@ -1,0 +1,67 @@
+import { deepStrictEqual } from "node:assert/strict";
+import fc from "fast-check";
+import {
+  aggregateLoot,
+  binItemLocations,
+  canonicalJson,
+  fingerprintStatSheet,
+  parseStatSheet,
+  simulateMatches,
+} from "../lib/mod.ts";
+import { createTestApp, getJson, post } from "./fixtures.ts";
+
+const itemName = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/).filter((name) =>
+  !(name in Object.prototype)
+);
+
+Deno.test("the server's aggregate and heatmap grid equal the local ones for random seeds and sizes", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        matches: fc.integer({ min: 1, max: 30 }),
+        playersPerMatch: fc.integer({ min: 1, max: 6 }),
+        items: fc.uniqueArray(itemName, { minLength: 1, maxLength: 6 }),
+        maxPerItem: fc.integer({ min: 0, max: 9 }),
+        bins: fc.integer({ min: 1, max: 40 }),
+      }),
+      async ({ bins, ...options }) => {
+        using t = createTestApp();
+        const sheets = [...simulateMatches(options)];
+        await post(t.app, "/api/submit/batch", sheets);
+        deepStrictEqual((await getJson(t.app, "/api/aggregate")).body.data, aggregateLoot(sheets));
+        const item = options.items[0]!;
+        deepStrictEqual(
+          (await getJson(t.app, `/api/heatmap/${item}?bins=${bins}`)).body.data,
+          binItemLocations(sheets, item, { bins }),
+        );
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
+Deno.test("parseStatSheet() is idempotent and fingerprints ignore key order", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 1_000 }), (seed) => {
+      for (const sheet of simulateMatches({ matches: 1, playersPerMatch: 2, seed })) {
+        const reparsed = parseStatSheet(JSON.parse(JSON.stringify(sheet)));
+        deepStrictEqual(reparsed, sheet);
+        const shuffled = JSON.parse(
+          JSON.stringify(Object.fromEntries(Object.entries(sheet).reverse())),
+        );
+        deepStrictEqual(
+          fingerprintStatSheet(parseStatSheet(shuffled)),
+          fingerprintStatSheet(sheet),
+        );
+      }
+    }),
+  );
+  fc.assert(
+    fc.property(fc.jsonValue(), (value) =>
+      deepStrictEqual(
+        JSON.parse(canonicalJson(value)),
+        JSON.parse(JSON.stringify(value) ?? "null"),
+      )),
+  );
+});

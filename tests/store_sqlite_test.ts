@@ -1,0 +1,81 @@
+import { deepStrictEqual, equal, rejects, throws } from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { aggregateLoot, ConflictError, simulateMatches } from "../lib/mod.ts";
+import { openSqliteStore } from "../server/store/sqlite.ts";
+import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
+import { makeTempDir } from "./fixtures.ts";
+
+const receivedAt = new Date("2026-01-01T00:00:00Z");
+
+Deno.test("SQLite store keeps acknowledged sheets across a restart", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/nested/folder/loot.db`;
+  const sheets = [...simulateMatches({ matches: 10 })];
+  {
+    using store = openSqliteStore(path);
+    await store.insertSheets(sheets, { receivedAt });
+  }
+  using reopened = openSqliteStore(path);
+  deepStrictEqual(await reopened.aggregate(), aggregateLoot(sheets));
+  const outcomes = await reopened.insertSheets(sheets.slice(0, 2), { receivedAt });
+  deepStrictEqual(outcomes, [{ id: 1, duplicate: true }, { id: 2, duplicate: true }]);
+});
+
+Deno.test("SQLite store records its schema version and refuses foreign or newer databases", () => {
+  using dir = makeTempDir();
+  openSqliteStore(`${dir.path}/ok.db`).close();
+  const db = new DatabaseSync(`${dir.path}/ok.db`);
+  equal(
+    (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+    MIGRATIONS.length,
+  );
+  equal((db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode, "wal");
+  db.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
+  db.close();
+  throws(() => openSqliteStore(`${dir.path}/ok.db`), /newer than this server knows/);
+
+  const legacy = new DatabaseSync(`${dir.path}/legacy.db`);
+  legacy.exec("CREATE TABLE stat_sheets (id INTEGER PRIMARY KEY, match_id TEXT)");
+  legacy.close();
+  throws(() => openSqliteStore(`${dir.path}/legacy.db`), /made by another program/);
+});
+
+Deno.test("SQLite store rolls back a batch with a conflict, leaving earlier data intact", async () => {
+  using store = openSqliteStore(":memory:");
+  const [first, second] = [...simulateMatches({ matches: 1, playersPerMatch: 2 })];
+  await store.insertSheets([first!], { receivedAt });
+  await rejects(
+    store.insertSheets([second!, { ...first!, player_level: 77 }], { receivedAt }),
+    (error) => error instanceof ConflictError && error.index === 1 && error.existingId === 1,
+  );
+  deepStrictEqual((await store.listSheets({ limit: 10 })).map((row) => row.player_id), [
+    "player_1_1",
+  ]);
+  deepStrictEqual(await store.aggregate(), aggregateLoot([first!]));
+});
+
+Deno.test("SQLite store returns extras and metrics as sent", async () => {
+  using store = openSqliteStore(":memory:");
+  const sheet = {
+    ...[...simulateMatches({ matches: 1, playersPerMatch: 1 })][0]!,
+    extra: { build: "1.2", ["__proto__"]: { polluted: true } },
+  };
+  await store.insertSheets([sheet], { receivedAt });
+  const [row] = await store.listSheets({ limit: 1 });
+  deepStrictEqual(row!.extra, JSON.parse('{"build":"1.2","__proto__":{"polluted":true}}'));
+  equal(row!.match_duration, sheet.match_duration);
+  equal(({} as Record<string, unknown>).polluted, undefined, "no prototype pollution");
+});
+
+Deno.test("SQLite store opened read-only answers queries and refuses writes", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/ro.db`;
+  const sheets = [...simulateMatches({ matches: 2 })];
+  {
+    using writer = openSqliteStore(path);
+    await writer.insertSheets(sheets, { receivedAt });
+  }
+  using reader = openSqliteStore(path, { readOnly: true });
+  equal((await reader.aggregate()).total_stat_sheets, 8);
+  await rejects(reader.insertSheets(sheets, { receivedAt }), /readonly/);
+});
