@@ -75,6 +75,7 @@ export interface UploadOptions {
 /** Filters of `GET /api/stats`. */
 export interface StatsQuery {
   match_id?: string;
+  match_prefix?: string;
   player_id?: string;
   item?: string;
   since?: string;
@@ -86,6 +87,7 @@ export interface StatsQuery {
 /** Filters of `GET /api/aggregate`. */
 export interface AggregateQuery {
   match_id?: string;
+  match_prefix?: string;
   since?: string;
   until?: string;
 }
@@ -104,8 +106,8 @@ export interface LootClient {
   ): Promise<UploadSummary>;
   stats(query?: StatsQuery): Promise<StoredStatSheet[]>;
   aggregate(query?: AggregateQuery): Promise<Aggregate>;
-  heatmap(item: string): Promise<HeatmapPoints>;
-  heatmapGrid(item: string, options: { bins: number }): Promise<HeatmapGrid>;
+  heatmap(item: string, options?: { match_prefix?: string }): Promise<HeatmapPoints>;
+  heatmapGrid(item: string, options: { bins: number; match_prefix?: string }): Promise<HeatmapGrid>;
   /** Deletes every stored sheet; needs the server's admin key. */
   clear(adminKey: string): Promise<{ deleted: number }>;
 }

@@ -28,3 +28,9 @@ export {
 export { formatNdjson, parseNdjson } from "./ndjson.ts";
 export * from "./client.ts";
 export { formatCount, formatUploadProgress } from "./progress.ts";
+export { type DatasetProfile, profileSheets } from "./profile.ts";
+export * from "./pipeline.ts";
+export * from "./charts/specs.ts";
+export * from "./charts/theme.ts";
+export * from "./charts/render.ts";
+export * from "./notebook.ts";

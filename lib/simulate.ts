@@ -21,6 +21,8 @@ export interface SimulationOptions {
   startTime?: string;
   /** Seconds between the starts of consecutive matches (default 600). */
   matchIntervalSeconds?: number;
+  /** Match ids are `${matchPrefix}_001`… (default `match`, as the original). */
+  matchPrefix?: string;
 }
 
 /** The options with every default filled in. */
@@ -36,7 +38,11 @@ export const SIMULATION_DEFAULTS: Readonly<ResolvedSimulationOptions> = Object.f
   seed: 42,
   startTime: "2025-10-23T10:00:00Z",
   matchIntervalSeconds: 600,
+  matchPrefix: "match",
 });
+
+/** What a match-id prefix may hold: letters, digits, `_` and `-`. */
+export const MATCH_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Fills in defaults and checks every option, throwing {@link ValidationError} naming each bad one. */
 export function resolveSimulationOptions(
@@ -75,6 +81,14 @@ export function resolveSimulationOptions(
       message: `mapSize must have a positive width and height, got ${width} × ${height}`,
     });
   }
+  if (!MATCH_PREFIX_PATTERN.test(resolved.matchPrefix)) {
+    problems.push({
+      path: "matchPrefix",
+      message: `matchPrefix must match ${MATCH_PREFIX_PATTERN.source}, got ${
+        JSON.stringify(resolved.matchPrefix)
+      }`,
+    });
+  }
   if (Number.isNaN(Date.parse(resolved.startTime))) {
     problems.push({
       path: "startTime",
@@ -103,7 +117,7 @@ export function* simulateMatches(
   const idWidth = Math.max(3, String(config.matches).length);
   const round1 = (value: number) => Math.round(value * 10) / 10;
   for (let match = 1; match <= config.matches; match++) {
-    const matchId = `match_${String(match).padStart(idWidth, "0")}`;
+    const matchId = `${config.matchPrefix}_${String(match).padStart(idWidth, "0")}`;
     const matchStart = start + (match - 1) * config.matchIntervalSeconds * 1000;
     for (let player = 1; player <= config.playersPerMatch; player++) {
       const lootedItems: Record<string, number> = {};

@@ -46,9 +46,10 @@ export function registerQueryRoutes(app: Hono, { store, options }: AppDeps): voi
   rejectOtherMethods(app, "/api/stats", ["GET"]);
 
   app.get("/api/aggregate", async (c) => {
-    const params = readQuery(c, ["match_id", "since", "until"]);
+    const params = readQuery(c, ["match_id", "match_prefix", "since", "until"]);
     const data = await store.aggregate({
       match_id: readIdParam(params, "match_id"),
+      matchPrefix: readIdParam(params, "match_prefix"),
       sinceMs: readTimeParam(params, "since"),
       untilMs: readTimeParam(params, "until"),
     });

@@ -223,11 +223,12 @@ class SqliteStore implements Store {
     };
   }
 
-  async heatmapPoints(item: string): Promise<HeatmapPoints> {
+  async heatmapPoints(item: string, filter: { matchPrefix?: string } = {}): Promise<HeatmapPoints> {
     await Promise.resolve();
+    const { join, params } = joinSheets(filter);
     const rows = this.#prepare(
-      "SELECT x, y, count FROM sheet_items WHERE item = ? AND count > 0 AND x IS NOT NULL",
-    ).all(item) as unknown as { x: number; y: number; count: number }[];
+      `SELECT x, y, count FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL`,
+    ).all(...params, item) as unknown as { x: number; y: number; count: number }[];
     const locations: ItemLocation[] = [];
     for (const { x, y, count } of rows) {
       for (let unit = 0; unit < count; unit++) locations.push([x, y]);
@@ -235,9 +236,13 @@ class SqliteStore implements Store {
     return { item_name: item, locations, count: locations.length };
   }
 
-  async heatmapGrid(item: string, options: BinningOptions): Promise<HeatmapGrid> {
+  async heatmapGrid(
+    item: string,
+    options: BinningOptions & { matchPrefix?: string },
+  ): Promise<HeatmapGrid> {
     await Promise.resolve();
     const grid = createEmptyGrid(item, options);
+    const { join, params } = joinSheets(options);
     // Same arithmetic as lib's binIndex, so the server's grid equals a local one exactly.
     const rows = this.#prepare(
       `SELECT CASE WHEN x >= 0 AND x <= ? AND y >= 0 AND y <= ?
@@ -245,9 +250,10 @@ class SqliteStore implements Store {
               CASE WHEN x >= 0 AND x <= ? AND y >= 0 AND y <= ?
                 THEN MIN(? - 1, CAST(y / ? AS INTEGER)) ELSE -1 END AS row,
               SUM(count) AS units
-       FROM sheet_items WHERE item = ? AND count > 0 AND x IS NOT NULL
+       FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL
        GROUP BY col, row`,
     ).all(
+      ...params,
       grid.width,
       grid.height,
       grid.bins,
@@ -318,6 +324,12 @@ function buildSheetWhere(
     params.push(param);
   };
   add("s.match_id = ?", filter.match_id);
+  // A range on the unique (match_id, player_id) index; U+10FFFF sorts after every character.
+  add("s.match_id >= ?", filter.matchPrefix);
+  add(
+    "s.match_id < ?",
+    filter.matchPrefix === undefined ? undefined : `${filter.matchPrefix}\u{10FFFF}`,
+  );
   add("s.player_id = ?", filter.player_id);
   add("s.ts_ms >= ?", filter.sinceMs);
   add("s.ts_ms < ?", filter.untilMs);
@@ -326,6 +338,15 @@ function buildSheetWhere(
     filter.item,
   );
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+}
+
+/** Joins the sheet table when a heatmap is restricted to a match prefix; nothing otherwise. */
+function joinSheets(filter: { matchPrefix?: string }): { join: string; params: string[] } {
+  if (filter.matchPrefix === undefined) return { join: "", params: [] };
+  return {
+    join: "JOIN stat_sheets s ON s.id = i.sheet_id AND s.match_id >= ? AND s.match_id < ?",
+    params: [filter.matchPrefix, `${filter.matchPrefix}\u{10FFFF}`],
+  };
 }
 
 function toStoredSheet(row: SheetRow): StoredStatSheet {

@@ -17,6 +17,8 @@ export interface InsertOutcome {
 /** Filters of a listing; every field optional but the page. */
 export interface SheetFilter {
   match_id?: string;
+  /** Only matches whose id starts with this. */
+  matchPrefix?: string;
   player_id?: string;
   /** Only sheets that looted at least one unit of this item. */
   item?: string;
@@ -31,6 +33,7 @@ export interface SheetFilter {
 /** Filters of an aggregate. */
 export interface AggregateFilter {
   match_id?: string;
+  matchPrefix?: string;
   sinceMs?: number;
   untilMs?: number;
 }
@@ -52,8 +55,11 @@ export interface Store extends Disposable {
   listSheets(filter: SheetFilter): Promise<StoredStatSheet[]>;
   aggregate(filter?: AggregateFilter): Promise<Aggregate>;
   /** Every looted unit's location, a location repeated once per unit. */
-  heatmapPoints(item: string): Promise<HeatmapPoints>;
-  heatmapGrid(item: string, options: BinningOptions): Promise<HeatmapGrid>;
+  heatmapPoints(item: string, filter?: { matchPrefix?: string }): Promise<HeatmapPoints>;
+  heatmapGrid(
+    item: string,
+    options: BinningOptions & { matchPrefix?: string },
+  ): Promise<HeatmapGrid>;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */

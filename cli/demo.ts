@@ -1,0 +1,165 @@
+/**
+ * `deno task demo`: the whole pipeline without Jupyter. Starts the server in-process on a free
+ * port, then runs the notebook's five steps through the same lib/ functions and writes six charts.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import {
+  buildLocalCharts,
+  buildServerCharts,
+  createClient,
+  fetchServerReport,
+  findMismatches,
+  formatCount,
+  formatUploadProgress,
+  generateSheets,
+  resolvePipelineConfig,
+  saveChart,
+  saveSheets,
+  sheetsPath,
+  summarizeLocally,
+  uploadSheets,
+  ValidationError,
+} from "../lib/mod.ts";
+import { DEFAULT_DB_PATH } from "../server/config.ts";
+import { startServer } from "../server/serve.ts";
+import { openSqliteStore } from "../server/store/sqlite.ts";
+import { createProgressWriter, reportUsageError } from "./_terminal.ts";
+
+const USAGE = `Usage: deno task demo [options]
+
+Runs the whole pipeline: starts a server in-process, generates stat sheets, aggregates them locally,
+uploads them, compares with the server and writes six charts (PNG, SVG, Vega-Lite JSON).
+
+Options:
+  --db PATH        SQLite file for the in-process server (env LOOT_DB, default ${DEFAULT_DB_PATH})
+  --fresh          Use a temporary database instead, removed afterwards
+  --out DIR        Where charts and stat_sheets.ndjson go (default outputs)
+  --matches N      Matches (default 50)
+  --players N      Players per match (default 4)
+  --items A,B,…    Item names (default the five original items)
+  --seed N         PRNG seed (default 42)
+  --help           Show this text`;
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        db: { type: "string" },
+        fresh: { type: "boolean" },
+        out: { type: "string" },
+        matches: { type: "string" },
+        players: { type: "string" },
+        items: { type: "string" },
+        seed: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return reportUsageError((error as Error).message, USAGE);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const integer = (name: "matches" | "players" | "seed") => {
+    const text = values[name];
+    if (text === undefined) return undefined;
+    if (!/^\d{1,10}$/.test(text)) {
+      throw new ValidationError([{
+        path: name,
+        message: `--${name} must be a non-negative integer, got ${JSON.stringify(text)}`,
+      }]);
+    }
+    return Number(text);
+  };
+  let config;
+  let sheets;
+  try {
+    config = resolvePipelineConfig({
+      outputDir: values.out ?? "outputs",
+      matches: integer("matches"),
+      players: integer("players"),
+      seed: integer("seed"),
+      items: values.items?.split(",").map((item) => item.trim()).filter(Boolean),
+    });
+    sheets = generateSheets(config);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return reportUsageError(error.problems.map((problem) => problem.message).join("\n"), USAGE);
+  }
+
+  const tempDir = values.fresh ? await Deno.makeTempDir({ prefix: "loot_demo_" }) : undefined;
+  const dbPath = tempDir
+    ? join(tempDir, "loot.db")
+    : values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH;
+  const store = openSqliteStore(dbPath);
+  const server = await startServer(store, { port: 0, host: "127.0.0.1" });
+  try {
+    console.log(`1. Server running in-process on ${server.url} (database: ${store.description})`);
+    const client = createClient(server.url);
+
+    const ndjson = await saveSheets(sheets, sheetsPath(config));
+    console.log(
+      `2. Generated ${
+        formatCount(sheets.length)
+      } stat sheets (${config.matches} matches × ${config.players} players, seed ${config.seed}) → ${ndjson}`,
+    );
+
+    const local = summarizeLocally(sheets, config);
+    const units = Object.values(local.aggregate.total_items).reduce((sum, value) => sum + value, 0);
+    console.log(`3. Local totals: ${formatCount(units)} units across ${config.items.length} items`);
+
+    const health = await client.checkHealth();
+    if (!health.healthy) throw new Error(health.message);
+    const progress = createProgressWriter(1_000);
+    const upload = await uploadSheets(client, sheets, {
+      onProgress: (state) => progress.update(`   ${formatUploadProgress(state)}`),
+    });
+    progress.done(`4. ${formatUploadProgress(upload)}`);
+
+    const remote = await fetchServerReport(client, config);
+    const mismatches = findMismatches(local.aggregate, remote.aggregate);
+    console.log(
+      mismatches.length === 0
+        ? `5. Server totals equal local totals for all ${config.items.length} items`
+        : `5. Server totals differ from local totals for: ${mismatches.join(", ")}`,
+    );
+
+    const [lootTotals, localHeatmap, distribution, dashboard] = buildLocalCharts(local, config);
+    const [comparison, serverHeatmap] = buildServerCharts(local, remote, config);
+    const charts = [
+      lootTotals!,
+      localHeatmap!,
+      comparison!,
+      serverHeatmap!,
+      distribution!,
+      dashboard!,
+    ];
+    console.log(`\nCharts written to ${config.outputDir}/ (each as .png, .svg and .vl.json):`);
+    for (const chart of charts) {
+      const saved = await saveChart(chart.spec, chart.name, config.outputDir);
+      console.log(`  ${saved.png}`);
+    }
+    console.log(`\nItem            local     server`);
+    for (const item of config.items) {
+      console.log(
+        `${item.padEnd(14)} ${formatCount(local.aggregate.total_items[item] ?? 0).padStart(6)} ${
+          formatCount(remote.aggregate.total_items[item] ?? 0).padStart(10)
+        }`,
+      );
+    }
+    return mismatches.length === 0 && upload.failed === 0 ? 0 : 1;
+  } finally {
+    await server.shutdown();
+    store.close();
+    if (tempDir) await Deno.remove(tempDir, { recursive: true });
+  }
+}
+
+Deno.exit(await main());
