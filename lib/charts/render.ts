@@ -33,7 +33,7 @@ let renderers:
   | undefined;
 function loadRenderers() {
   // vega's fetch loader requires Node's deprecated `punycode`; its warning means nothing to a chart user.
-  process.noDeprecation = true;
+  (process as { noDeprecation?: boolean }).noDeprecation = true;
   renderers ??= Promise.all([import("vega"), import("vega-lite"), import("@resvg/resvg-js")]).then(
     ([vega, vegaLite, resvg]) => ({
       vega,
