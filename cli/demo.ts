@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import {
   buildLocalCharts,
+  buildOverviewCharts,
   buildServerCharts,
   createClient,
   fetchServerReport,
@@ -131,15 +132,11 @@ async function main(): Promise<number> {
         : `5. Server totals differ from local totals for: ${mismatches.join(", ")}`,
     );
 
-    const [lootTotals, localHeatmap, distribution, dashboard] = buildLocalCharts(local, config);
-    const [comparison, serverHeatmap] = buildServerCharts(local, remote, config);
+    // The charts in the notebook's order: steps 3 and 5.
     const charts = [
-      lootTotals!,
-      localHeatmap!,
-      comparison!,
-      serverHeatmap!,
-      distribution!,
-      dashboard!,
+      ...buildLocalCharts(local, config),
+      ...buildServerCharts(local, remote, config),
+      ...buildOverviewCharts(local, config),
     ];
     console.log(`\nCharts written to ${config.outputDir}/ (each as .png, .svg and .vl.json):`);
     for (const chart of charts) {

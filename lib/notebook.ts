@@ -43,17 +43,18 @@ export async function showChart(spec: ChartSpec): Promise<void> {
   else console.log(bundle["text/plain"]);
 }
 
-/** Saves each chart as PNG, SVG and Vega-Lite JSON under `dir`, shows it inline, and returns the paths. */
-export async function saveAndShowCharts(
-  charts: readonly NamedChart[],
-  dir: string,
-): Promise<SavedChart[]> {
+/** Saves each chart as PNG, SVG and Vega-Lite JSON under `dir`, shows it inline, then lists the files. */
+export async function saveAndShowCharts(charts: readonly NamedChart[], dir: string): Promise<void> {
   const saved: SavedChart[] = [];
   for (const chart of charts) {
     saved.push(await saveChart(chart.spec, chart.name, dir));
     await showChart(chart.spec);
   }
-  return saved;
+  await showMessage(
+    `Saved ${
+      saved.map((file) => `\`${file.name}\``).join(", ")
+    } to \`${dir}\` (.png, .svg, .vl.json)`,
+  );
 }
 
 /** Shows rows as a table (HTML and Markdown for the notebook, aligned text elsewhere). */

@@ -147,6 +147,12 @@ export function buildLocalCharts(local: LocalReport, config: PipelineConfig): Na
         } units, local data, ${config.bins} × ${config.bins} cells`,
       }),
     },
+  ];
+}
+
+/** Step 5: `item_distribution` and `performance_dashboard`, from the run's own data. */
+export function buildOverviewCharts(local: LocalReport, config: PipelineConfig): NamedChart[] {
+  return [
     {
       name: "item_distribution",
       spec: buildItemDistributionSpec(local.aggregate.total_items, { items: config.items }),
@@ -208,6 +214,42 @@ export function buildServerCharts(
       }),
     },
   ];
+}
+
+/** Step 4: Markdown saying whether the server answers and, when not, how to start it. */
+export function explainServerStatus(health: { healthy: boolean; message: string }): string {
+  if (health.healthy) return `**Server OK.** ${health.message}.`;
+  return [
+    `**Server not available.** ${health.message}.`,
+    "",
+    "Start it in a terminal from the project folder with `deno task server` (or set `LOOT_SERVER` to",
+    "its URL), then rerun this cell. The steps below that need the server say so and skip.",
+  ].join("\n");
+}
+
+/** Step 4: the upload summary as one table row. */
+export function summarizeUpload(upload: UploadSummary): Record<string, number | string> {
+  return {
+    sent: upload.sent,
+    inserted: upload.inserted,
+    duplicates: upload.duplicates,
+    failed: upload.failed,
+    "sheets/s": Math.round(upload.sheetsPerSecond),
+    seconds: (upload.elapsedMs / 1000).toFixed(2),
+  };
+}
+
+/** Rows of item, local total and server total, flagging differences. */
+export function compareTotals(
+  local: Aggregate,
+  server: Aggregate,
+  items: readonly string[],
+): Record<string, string | number>[] {
+  return items.map((item) => {
+    const mine = local.total_items[item] ?? 0;
+    const theirs = server.total_items[item] ?? 0;
+    return { item, local: mine, server: theirs, status: mine === theirs ? "match" : "MISMATCH" };
+  });
 }
 
 /** Items whose local and server totals differ (empty when the server holds exactly the run). */

@@ -1,0 +1,154 @@
+/**
+ * `deno task notebook`: executes notebooks/simulator.ipynb headlessly with Jupyter's nbconvert into
+ * outputs/simulator.executed.ipynb, starting a server in-process when none answers at LOOT_SERVER.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { createClient } from "../lib/mod.ts";
+import { DEFAULT_DB_PATH } from "../server/config.ts";
+import { type RunningServer, startServer } from "../server/serve.ts";
+import { openSqliteStore } from "../server/store/sqlite.ts";
+import type { Store } from "../server/store/store.ts";
+import { reportUsageError } from "./_terminal.ts";
+
+const USAGE = `Usage: deno task notebook [options]
+
+Executes notebooks/simulator.ipynb with Jupyter (no browser) and writes the executed copy, with all
+outputs, to OUT/simulator.executed.ipynb and the charts to OUT/.
+
+Options:
+  --out DIR        Output folder (env LOOT_OUTPUT_DIR, default outputs)
+  --db PATH        Database of the server started when none answers (env LOOT_DB, default ${DEFAULT_DB_PATH})
+  --fresh          Start that server on a temporary database instead
+  --timeout S      Seconds a cell may run (default 600)
+  --help           Show this text
+
+Environment:
+  LOOT_SERVER      Server the notebook talks to (default http://localhost:5000)`;
+
+const INSTALL_JUPYTER = `Jupyter is not installed. On Debian or Ubuntu:
+  sudo apt-get update && sudo apt-get install -y --no-install-recommends \\
+    jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client
+then install Deno's kernel: deno jupyter --install`;
+
+const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        out: { type: "string" },
+        db: { type: "string" },
+        fresh: { type: "boolean" },
+        timeout: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return reportUsageError((error as Error).message, USAGE);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const timeout = values.timeout ?? "600";
+  if (!/^\d{1,5}$/.test(timeout)) {
+    return reportUsageError(
+      `--timeout must be whole seconds, got ${JSON.stringify(timeout)}`,
+      USAGE,
+    );
+  }
+
+  const missing = await findMissingJupyter();
+  if (missing) {
+    console.error(missing);
+    return 1;
+  }
+
+  const outDir = resolve(values.out ?? Deno.env.get("LOOT_OUTPUT_DIR") ?? "outputs");
+  let serverUrl = Deno.env.get("LOOT_SERVER") ?? "http://localhost:5000";
+  let started: { server: RunningServer; store: Store; tempDir?: string } | undefined;
+  if (!(await createClient(serverUrl, { retries: 0 }).checkHealth()).healthy) {
+    const tempDir = values.fresh ? await Deno.makeTempDir({ prefix: "loot_notebook_" }) : undefined;
+    const store = openSqliteStore(
+      tempDir ? join(tempDir, "loot.db") : values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH,
+    );
+    const server = await startServer(store, { port: 0, host: "127.0.0.1" });
+    started = { server, store, tempDir };
+    console.error(
+      `No server answered at ${serverUrl}; started one in-process on ${server.url} (${store.description})`,
+    );
+    serverUrl = server.url;
+  } else {
+    console.error(`Using the server at ${serverUrl}`);
+  }
+
+  try {
+    await Deno.mkdir(outDir, { recursive: true });
+    console.error(`Executing ${NOTEBOOK} …`);
+    const { code } = await new Deno.Command("jupyter", {
+      args: [
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        NOTEBOOK,
+        "--output-dir",
+        outDir,
+        "--output",
+        "simulator.executed.ipynb",
+        `--ExecutePreprocessor.timeout=${timeout}`,
+      ],
+      cwd: new URL("../notebooks/", import.meta.url).pathname,
+      // The debugger's frozen-modules notice is noise for a headless run.
+      env: { LOOT_SERVER: serverUrl, LOOT_OUTPUT_DIR: outDir, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
+    if (code !== 0) {
+      console.error(
+        `The notebook failed (nbconvert exit ${code}); the cell's error is printed above.`,
+      );
+      return code;
+    }
+    console.log(
+      `Executed notebook: ${
+        join(outDir, "simulator.executed.ipynb")
+      }\nCharts: ${outDir}/*.png, *.svg, *.vl.json`,
+    );
+    return 0;
+  } finally {
+    if (started) {
+      await started.server.shutdown();
+      started.store.close();
+      if (started.tempDir) await Deno.remove(started.tempDir, { recursive: true });
+    }
+  }
+}
+
+/** Returns what to install when nbconvert or the Deno kernelspec is missing, else undefined. */
+async function findMissingJupyter(): Promise<string | undefined> {
+  const run = async (args: string[]) => {
+    try {
+      const output = await new Deno.Command("jupyter", { args, stdout: "piped", stderr: "null" })
+        .output();
+      return output.success ? new TextDecoder().decode(output.stdout) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if ((await run(["nbconvert", "--version"])) === undefined) return INSTALL_JUPYTER;
+  const kernels = await run(["kernelspec", "list", "--json"]);
+  const names = kernels ? Object.keys(JSON.parse(kernels).kernelspecs ?? {}) : [];
+  if (!names.includes("deno")) {
+    return "Deno's Jupyter kernel is not installed: run deno jupyter --install";
+  }
+  return undefined;
+}
+
+Deno.exit(await main());

@@ -1,0 +1,48 @@
+"""Runs notebooks/simulator.ipynb in one live Deno kernel through Jupyter's kernel host, three times:
+as written, with "shield" added to ITEMS, and again unchanged (a re-upload). Prints a JSON report
+per pass: error messages, how many outputs carried a Vega-Lite + SVG bundle, and all text shown.
+Used by tests/notebook_test.ts; the server URL and output folder come from the environment."""
+import json
+import sys
+
+from jupyter_client.manager import start_new_kernel
+
+
+def main(notebook_path, cwd):
+    with open(notebook_path) as handle:
+        cells = [''.join(cell['source']) for cell in json.load(handle)['cells'] if cell['cell_type'] == 'code']
+    manager, client = start_new_kernel(kernel_name='deno', cwd=cwd)
+    try:
+        with_shield = [source.replace('"gold_coin"]', '"gold_coin", "shield"]') for source in cells]
+        report = [run_all(client, cells), run_all(client, with_shield), run_all(client, with_shield)]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    print(json.dumps(report))
+
+
+def run_all(client, sources):
+    result = {'errors': [], 'charts': 0, 'texts': []}
+    for source in sources:
+        msg_id = client.execute(source)
+        while True:
+            message = client.get_iopub_msg(timeout=300)
+            if message['parent_header'].get('msg_id') != msg_id:
+                continue
+            kind, content = message['msg_type'], message['content']
+            if kind == 'error':
+                result['errors'].append(f"{content['ename']}: {content['evalue']}")
+            elif kind in ('display_data', 'update_display_data', 'execute_result'):
+                data = content['data']
+                if 'application/vnd.vegalite.v5+json' in data and 'image/svg+xml' in data:
+                    result['charts'] += 1
+                result['texts'].append(data.get('text/plain', ''))
+            elif kind == 'stream':
+                result['texts'].append(content['text'])
+            elif kind == 'status' and content['execution_state'] == 'idle':
+                break
+    return result
+
+
+if __name__ == '__main__':
+    main(sys.argv[1], sys.argv[2])

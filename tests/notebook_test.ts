@@ -1,0 +1,130 @@
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { makeTempDir } from "./fixtures.ts";
+import { startServerProcess } from "./server_process.ts";
+
+const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
+const CHARTS = [
+  "loot_totals",
+  "duck_heatmap",
+  "local_vs_server_comparison",
+  "server_duck_heatmap",
+  "item_distribution",
+  "performance_dashboard",
+];
+
+/** Jupyter is optional on a laptop, required in CI (where .ci/run installs it). */
+async function jupyterMissing(): Promise<string | undefined> {
+  try {
+    const kernels = await new Deno.Command("jupyter", {
+      args: ["kernelspec", "list", "--json"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (!kernels.success) return "jupyter does not run";
+    if (!("deno" in JSON.parse(new TextDecoder().decode(kernels.stdout)).kernelspecs)) {
+      return "no deno kernelspec (deno jupyter --install)";
+    }
+    return undefined;
+  } catch {
+    return "jupyter is not installed";
+  }
+}
+
+const missing = await jupyterMissing();
+const required = Deno.env.get("CI") === "true";
+if (missing && !required) {
+  console.log(`Skipping notebook tests: ${missing}. .ci/run installs Jupyter; see README.`);
+}
+const ignore = missing !== undefined && !required;
+
+Deno.test({
+  name:
+    "deno task notebook executes the notebook headlessly: every cell clean, six charts inline and on disk",
+  ignore,
+  async fn() {
+    if (missing) throw new Error(`CI=true but ${missing}`);
+    using dir = makeTempDir();
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../cli/notebook.ts", import.meta.url).pathname,
+        "--fresh",
+        "--out",
+        dir.path,
+      ],
+      env: { LOOT_SERVER: "http://127.0.0.1:9" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(code, 0, new TextDecoder().decode(stderr));
+    match(
+      new TextDecoder().decode(stderr),
+      /No server answered at http:\/\/127\.0\.0\.1:9; started one in-process/,
+    );
+    const executed = JSON.parse(await Deno.readTextFile(`${dir.path}/simulator.executed.ipynb`));
+    const outputs = executed.cells.flatMap((
+      cell: { outputs?: { output_type: string; data?: Record<string, unknown> }[] },
+    ) => cell.outputs ?? []);
+    deepStrictEqual(
+      outputs.filter((output: { output_type: string }) => output.output_type === "error"),
+      [],
+    );
+    const bundles = outputs.filter((output: { data?: Record<string, unknown> }) =>
+      output.data?.["application/vnd.vegalite.v5+json"] && output.data?.["image/svg+xml"]
+    );
+    equal(bundles.length, 6);
+    for (const chart of CHARTS) {
+      for (const extension of ["png", "svg", "vl.json"]) {
+        ok(existsSync(`${dir.path}/${chart}.${extension}`), `${chart}.${extension}`);
+      }
+    }
+    ok(existsSync(`${dir.path}/stat_sheets.ndjson`));
+  },
+});
+
+Deno.test({
+  name:
+    "rerunning the notebook in the same kernel after adding an item works and never double-counts",
+  ignore,
+  async fn() {
+    if (missing) throw new Error(`CI=true but ${missing}`);
+    using dir = makeTempDir();
+    await using server = await startServerProcess(["--db", `${dir.path}/loot.db`]);
+    const runner = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        new URL("./notebook_runner.py", import.meta.url).pathname,
+        NOTEBOOK,
+        new URL("../notebooks/", import.meta.url).pathname,
+      ],
+      env: {
+        LOOT_SERVER: server.url,
+        LOOT_OUTPUT_DIR: dir.path,
+        PYDEVD_DISABLE_FILE_VALIDATION: "1",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(runner.code, 0, new TextDecoder().decode(runner.stderr));
+    const [first, withShield, again] = JSON.parse(new TextDecoder().decode(runner.stdout)) as {
+      errors: string[];
+      charts: number;
+      texts: string[];
+    }[];
+    for (const pass of [first!, withShield!, again!]) {
+      deepStrictEqual(pass.errors, []);
+      equal(pass.charts, 6);
+    }
+    const text = (pass: { texts: string[] }) => pass.texts.join("\n");
+    match(text(first!), /Server totals equal local totals for all 5 items/);
+    match(
+      text(withShield!),
+      /Uploaded 200\/200 sheets \(100\.0%\) · [\d,]+ sheets\/s · 0 duplicates · 0 failed/,
+    );
+    match(text(withShield!), /Server totals equal local totals for all 6 items/);
+    match(text(again!), /200 duplicates · 0 failed/);
+    match(text(again!), /Server totals equal local totals for all 6 items/);
+    ok(existsSync(`${dir.path}/duck_heatmap.png`));
+  },
+});

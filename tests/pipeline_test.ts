@@ -1,0 +1,51 @@
+import { deepStrictEqual, equal, match, notEqual } from "node:assert/strict";
+import {
+  compareTotals,
+  explainServerStatus,
+  generateSheets,
+  heatmapName,
+  matchPrefixOf,
+  resolvePipelineConfig,
+} from "../lib/mod.ts";
+
+Deno.test("the original configuration keeps match_001 ids; any other gets a prefix of its own", () => {
+  const original = resolvePipelineConfig();
+  equal(matchPrefixOf(original), "match_");
+  equal(generateSheets(original)[0]!.match_id, "match_001");
+  const withShield = resolvePipelineConfig({ items: [...original.items, "shield"] });
+  match(matchPrefixOf(withShield), /^sim[0-9a-f]{6}_$/);
+  notEqual(matchPrefixOf(withShield), matchPrefixOf(resolvePipelineConfig({ seed: 7 })));
+  equal(
+    matchPrefixOf(resolvePipelineConfig({ matches: 500 })),
+    "match_",
+    "more matches extend the same run",
+  );
+  equal(generateSheets(withShield)[0]!.match_id.startsWith(matchPrefixOf(withShield)), true);
+});
+
+Deno.test("the heatmap item defaults to rubber ducks, else the first item", () => {
+  equal(resolvePipelineConfig().heatmapItem, "rubber_duck");
+  equal(resolvePipelineConfig({ items: ["shield", "potion"] }).heatmapItem, "shield");
+  deepStrictEqual([heatmapName("rubber_duck"), heatmapName("shield")], [
+    "duck_heatmap",
+    "shield_heatmap",
+  ]);
+});
+
+Deno.test("compareTotals() and explainServerStatus() say what a user needs", () => {
+  const local = {
+    total_items: { a: 1, b: 2 },
+    total_matches: 1,
+    total_players: 1,
+    total_stat_sheets: 1,
+  };
+  const server = { ...local, total_items: { a: 1, b: 3 } };
+  deepStrictEqual(compareTotals(local, server, ["a", "b"]).map((row) => row.status), [
+    "match",
+    "MISMATCH",
+  ]);
+  match(
+    explainServerStatus({ healthy: false, message: "Server at x is not available" }),
+    /deno task server/,
+  );
+});
