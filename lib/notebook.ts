@@ -14,6 +14,18 @@ interface JupyterApi {
   broadcast(type: string, content: Record<string, unknown>): Promise<void>;
 }
 
+/**
+ * Shows a bundle and then waits briefly. Deno's kernel resolves `display()` when the message is
+ * queued, not sent; a cell's last display could otherwise reach the wire after the cell's `idle`
+ * status, and headless runners (nbconvert) that stop listening at `idle` would drop it.
+ */
+async function displayBundle(api: JupyterApi, bundle: MimeBundle): Promise<void> {
+  await api.display(bundle, { raw: true });
+  await new Promise((resolve) => setTimeout(resolve, DISPLAY_SETTLE_MS));
+}
+
+const DISPLAY_SETTLE_MS = 60;
+
 /** The kernel's API, or undefined outside `deno jupyter` (where touching `Deno.jupyter` throws). */
 function jupyter(): JupyterApi | undefined {
   try {
@@ -39,7 +51,7 @@ export async function showChart(spec: ChartSpec): Promise<void> {
     "text/plain": `[chart] ${title}`,
   };
   const api = jupyter();
-  if (api) await api.display(bundle, { raw: true });
+  if (api) await displayBundle(api, bundle);
   else console.log(bundle["text/plain"]);
 }
 
@@ -74,14 +86,14 @@ export async function showTable(rows: readonly Record<string, unknown>[]): Promi
   const text = [columns, ...rows.map((row) => columns.map((c) => cell(row[c])))]
     .map((line) => line.map((value, i) => value.padEnd(widths[i]!)).join("  ")).join("\n");
   const api = jupyter();
-  if (api) await api.display({ "text/html": html, "text/plain": text }, { raw: true });
+  if (api) await displayBundle(api, { "text/html": html, "text/plain": text });
   else console.log(text);
 }
 
 /** Shows a Markdown message (a heading, a warning, how to start the server). */
 export async function showMessage(markdown: string): Promise<void> {
   const api = jupyter();
-  if (api) await api.display({ "text/markdown": markdown, "text/plain": markdown }, { raw: true });
+  if (api) await displayBundle(api, { "text/markdown": markdown, "text/plain": markdown });
   else console.log(markdown);
 }
 
@@ -120,6 +132,7 @@ export function createProgressDisplay(): ProgressDisplay {
     async done(line) {
       send(line);
       await pending;
+      await new Promise((resolve) => setTimeout(resolve, DISPLAY_SETTLE_MS));
     },
   };
 }

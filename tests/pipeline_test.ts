@@ -49,3 +49,20 @@ Deno.test("compareTotals() and explainServerStatus() say what a user needs", () 
     /deno task server/,
   );
 });
+
+Deno.test("the notebook only imports lib/mod.ts, has outputs cleared, and every cell ends in a newline", async () => {
+  const notebook = JSON.parse(
+    await Deno.readTextFile(new URL("../notebooks/simulator.ipynb", import.meta.url)),
+  );
+  equal(notebook.metadata.kernelspec.name, "deno");
+  for (const cell of notebook.cells) {
+    const source: string = cell.source.join("");
+    // Without the final newline, `deno fmt --check` fails on a fresh clone (no incremental cache).
+    equal(source.endsWith("\n"), true, `cell ${cell.id} ends in a newline`);
+    if (cell.cell_type !== "code") continue;
+    deepStrictEqual(cell.outputs, [], `cell ${cell.id} has no stored outputs`);
+    for (const [, specifier] of source.matchAll(/from\s+"([^"]+)"/g)) {
+      equal(specifier, "../lib/mod.ts");
+    }
+  }
+});
