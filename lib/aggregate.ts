@@ -35,11 +35,25 @@ export interface BinningOptions {
   mapSize?: MapSize;
 }
 
+/** Resolution of the base grid the server keeps as a rollup; any bins count dividing it is derived exactly. */
+export const BASE_BINS = 200;
+
+/** Returns the base-grid cell (0…199) of a coordinate along one axis, or -1 outside `[0, extent]`. */
+export function baseCellIndex(coordinate: number, extent: number): number {
+  if (!(coordinate >= 0) || coordinate > extent) return -1;
+  return Math.min(BASE_BINS - 1, Math.floor(coordinate / (extent / BASE_BINS)));
+}
+
 /**
  * Returns the cell of a coordinate along one axis, or -1 when it lies outside `[0, extent]`.
- * The SQL store bins with the same arithmetic (`MIN(bins - 1, CAST(x / (extent / bins) AS INTEGER))`).
+ * Bins that divide {@link BASE_BINS} are derived from the base cell (as the server's rollup is),
+ * others computed directly (as the server's SQL does), so local and server grids agree exactly.
  */
 export function binIndex(coordinate: number, extent: number, bins: number): number {
+  if (BASE_BINS % bins === 0) {
+    const base = baseCellIndex(coordinate, extent);
+    return base < 0 ? -1 : Math.floor(base / (BASE_BINS / bins));
+  }
   if (!(coordinate >= 0) || coordinate > extent) return -1;
   return Math.min(bins - 1, Math.floor(coordinate / (extent / bins)));
 }

@@ -82,6 +82,8 @@ export interface StatsQuery {
   until?: string;
   limit?: number;
   offset?: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
 }
 
 /** Filters of `GET /api/aggregate`. */
@@ -105,6 +107,8 @@ export interface LootClient {
     options?: UploadOptions,
   ): Promise<UploadSummary>;
   stats(query?: StatsQuery): Promise<StoredStatSheet[]>;
+  /** Every sheet matching `query`, page by page through the keyset cursor, newest first. */
+  allStats(query?: Omit<StatsQuery, "cursor" | "offset">): AsyncGenerator<StoredStatSheet>;
   aggregate(query?: AggregateQuery): Promise<Aggregate>;
   heatmap(item: string, options?: { match_prefix?: string }): Promise<HeatmapPoints>;
   heatmapGrid(item: string, options: { bins: number; match_prefix?: string }): Promise<HeatmapGrid>;
@@ -149,6 +153,17 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Loot
     submitBatch: (sheets, uploadOptions) => uploadInChunks(send, sheets, uploadOptions),
     async stats(query = {}) {
       return (await send<{ data: StoredStatSheet[] }>("GET", `/api/stats${toQuery(query)}`)).data;
+    },
+    async *allStats(query = {}) {
+      let cursor: string | null | undefined;
+      do {
+        const page = await send<{ data: StoredStatSheet[]; next: string | null }>(
+          "GET",
+          `/api/stats${toQuery({ ...query, cursor: cursor ?? undefined })}`,
+        );
+        yield* page.data;
+        cursor = page.next;
+      } while (cursor);
     },
     async aggregate(query = {}) {
       return (await send<{ data: Aggregate }>("GET", `/api/aggregate${toQuery(query)}`)).data;

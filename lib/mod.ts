@@ -20,6 +20,8 @@ export {
 export {
   addToGrid,
   aggregateLoot,
+  BASE_BINS,
+  baseCellIndex,
   binIndex,
   binItemLocations,
   type BinningOptions,

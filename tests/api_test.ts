@@ -394,3 +394,28 @@ Deno.test("unknown paths are 404 and wrong methods 405, both JSON", async () => 
   match((await wrong.json()).error, /Method POST is not allowed on \/api\/stats; use GET/);
   equal((await t.app.request("/api/submit")).status, 405);
 });
+
+Deno.test("GET /api/stats pages with a keyset cursor and filters by match prefix", async () => {
+  using t = createTestApp();
+  await post(t.app, "/api/submit/batch", [...simulateMatches({ matches: 3 })]);
+  await post(t.app, "/api/submit/batch", [
+    ...simulateMatches({ matches: 2, matchPrefix: "sim01", seed: 4 }),
+  ]);
+  const first = (await getJson(t.app, "/api/stats?limit=5")).body;
+  equal(first.next, "16");
+  const second = (await getJson(t.app, `/api/stats?limit=5&cursor=${first.next}`)).body;
+  deepStrictEqual(second.data.map((row: { id: number }) => row.id), [15, 14, 13, 12, 11]);
+  equal(
+    (await getJson(t.app, "/api/stats?limit=100")).body.next,
+    null,
+    "a short page ends the listing",
+  );
+  equal((await getJson(t.app, "/api/stats?match_prefix=sim01_")).body.count, 8);
+  equal(
+    (await getJson(t.app, "/api/aggregate?match_prefix=match_")).body.data.total_stat_sheets,
+    12,
+  );
+  for (const query of ["cursor=0", "cursor=abc", "match_prefix="]) {
+    equal((await getJson(t.app, `/api/stats?${query}`)).status, 400, query);
+  }
+});

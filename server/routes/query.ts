@@ -17,31 +17,40 @@ export function registerQueryRoutes(app: Hono, { store, options }: AppDeps): voi
   app.get("/api/stats", async (c) => {
     const params = readQuery(c, [
       "match_id",
+      "match_prefix",
       "player_id",
       "item",
       "since",
       "until",
       "limit",
       "offset",
+      "cursor",
     ]);
+    const limit = readIntegerParam(params, "limit", {
+      min: 1,
+      max: STATS_PAGE.max,
+      fallback: STATS_PAGE.fallback,
+    });
     const data = await store.listSheets({
       match_id: readIdParam(params, "match_id"),
+      matchPrefix: readIdParam(params, "match_prefix"),
       player_id: readIdParam(params, "player_id"),
       item: params.item === undefined ? undefined : requireItemName(params.item, "item"),
       sinceMs: readTimeParam(params, "since"),
       untilMs: readTimeParam(params, "until"),
-      limit: readIntegerParam(params, "limit", {
-        min: 1,
-        max: STATS_PAGE.max,
-        fallback: STATS_PAGE.fallback,
-      }),
+      beforeId: params.cursor === undefined
+        ? undefined
+        : readIntegerParam(params, "cursor", { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 0 }),
+      limit,
       offset: readIntegerParam(params, "offset", {
         min: 0,
         max: Number.MAX_SAFE_INTEGER,
         fallback: 0,
       }),
     });
-    return c.json({ success: true, count: data.length, data });
+    // A keyset cursor (the last id of a full page) stays stable while inserts continue; an offset does not.
+    const next = data.length === limit ? String(data.at(-1)!.id) : null;
+    return c.json({ success: true, count: data.length, data, next });
   });
   rejectOtherMethods(app, "/api/stats", ["GET"]);
 

@@ -3,19 +3,18 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   type Aggregate,
+  BASE_BINS,
   type BinningOptions,
-  ConflictError,
   createEmptyGrid,
-  fingerprintStatSheet,
   type HeatmapGrid,
   type HeatmapPoints,
   type ItemLocation,
-  parseIsoTimestamp,
   type StatSheet,
   type StoredStatSheet,
 } from "../../lib/mod.ts";
 import type { AggregateFilter, InsertOutcome, SheetFilter, Store } from "./store.ts";
-import { MIGRATIONS } from "./sqlite_schema.ts";
+import { baseCellSql, MIGRATIONS, ROLLUP_BINS, ROLLUP_MAP } from "./sqlite_schema.ts";
+import { GroupCommitWriter } from "./sqlite_writer.ts";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -45,7 +44,7 @@ const SHEET_COLUMNS =
  * @example
  * using store = openSqliteStore("data/loot_telemetry.db");
  */
-export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const inMemory = path === ":memory:";
   if (!inMemory && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
@@ -103,15 +102,23 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-class SqliteStore implements Store {
+/** The SQLite engine: the {@link Store} interface plus checks that only a SQL engine can offer. */
+export class SqliteStore implements Store {
   readonly description: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #writer: GroupCommitWriter;
   #closed = false;
 
   constructor(db: DatabaseSync, description: string, readOnly: boolean) {
     this.#db = db;
     this.description = `${description}${readOnly ? " (read-only)" : ""}`;
+    this.#writer = new GroupCommitWriter(db, (sql) => this.#prepare(sql));
+  }
+
+  /** Group-commit counters: commits made and submissions they carried. */
+  get commitStats(): { commits: number; units: number } {
+    return { ...this.#writer.stats };
   }
 
   /** Prepared statements are cached by their SQL: listing filters combine into a handful of shapes. */
@@ -124,70 +131,11 @@ class SqliteStore implements Store {
     return statement;
   }
 
-  async insertSheets(
+  insertSheets(
     sheets: readonly StatSheet[],
     { receivedAt }: { receivedAt: Date },
   ): Promise<InsertOutcome[]> {
-    await Promise.resolve();
-    const receivedIso = receivedAt.toISOString();
-    const insertSheet = this.#prepare(
-      `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
-         match_duration, player_level, extra, fingerprint)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (match_id, player_id) DO NOTHING`,
-    );
-    const findByKey = this.#prepare(
-      "SELECT id, fingerprint FROM stat_sheets WHERE match_id = ? AND player_id = ?",
-    );
-    const insertItem = this.#prepare(
-      "INSERT INTO sheet_items (sheet_id, item, count, x, y) VALUES (?, ?, ?, ?, ?)",
-    );
-    const outcomes: InsertOutcome[] = [];
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      sheets.forEach((sheet, index) => {
-        const fingerprint = fingerprintStatSheet(sheet);
-        const timestamp = sheet.timestamp ?? receivedIso;
-        const inserted = insertSheet.run(
-          sheet.match_id,
-          sheet.player_id,
-          timestamp,
-          JSON.stringify(sheet.looted_items),
-          JSON.stringify(sheet.locations),
-          receivedIso,
-          parseIsoTimestamp(timestamp) ?? receivedAt.getTime(),
-          sheet.match_duration ?? null,
-          sheet.player_level ?? null,
-          sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
-          fingerprint,
-        );
-        if (inserted.changes === 0) {
-          const existing = findByKey.get(sheet.match_id, sheet.player_id) as {
-            id: number;
-            fingerprint: string;
-          };
-          if (existing.fingerprint !== fingerprint) {
-            throw new ConflictError(
-              `A different stat sheet for match_id ${sheet.match_id} and player_id ${sheet.player_id} is already stored (id ${existing.id})`,
-              { existingId: existing.id, index },
-            );
-          }
-          outcomes.push({ id: existing.id, duplicate: true });
-          return;
-        }
-        const id = Number(inserted.lastInsertRowid);
-        for (const [item, count] of Object.entries(sheet.looted_items)) {
-          const point = Object.hasOwn(sheet.locations, item) ? sheet.locations[item] : undefined;
-          insertItem.run(id, item, count, point?.[0] ?? null, point?.[1] ?? null);
-        }
-        outcomes.push({ id, duplicate: false });
-      });
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
-    return outcomes;
+    return this.#writer.write(sheets, receivedAt);
   }
 
   async listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {
@@ -203,6 +151,7 @@ class SqliteStore implements Store {
   async aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
     await Promise.resolve();
     const { where, params } = buildSheetWhere(filter);
+    if (!where) return this.#aggregateFromRollups();
     const counts = this.#prepare(
       `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players
        FROM stat_sheets s ${where}`,
@@ -220,6 +169,27 @@ class SqliteStore implements Store {
       total_matches: counts.matches,
       total_players: counts.players,
       total_stat_sheets: counts.sheets,
+    };
+  }
+
+  #aggregateFromRollups(): Aggregate {
+    const counters = Object.fromEntries(
+      (this.#prepare("SELECT name, value FROM rollup_counters").all() as unknown as {
+        name: string;
+        value: number;
+      }[])
+        .map(({ name, value }) => [name, value]),
+    );
+    const items = this.#prepare("SELECT item, units FROM rollup_items ORDER BY item")
+      .all() as unknown as {
+        item: string;
+        units: number;
+      }[];
+    return {
+      total_items: Object.fromEntries(items.map(({ item, units }) => [item, units])),
+      total_matches: counters.matches ?? 0,
+      total_players: counters.players ?? 0,
+      total_stat_sheets: counters.sheets ?? 0,
     };
   }
 
@@ -242,6 +212,14 @@ class SqliteStore implements Store {
   ): Promise<HeatmapGrid> {
     await Promise.resolve();
     const grid = createEmptyGrid(item, options);
+    const { width, height } = options.mapSize ?? { width: 100, height: 100 };
+    if (
+      options.matchPrefix === undefined && width === ROLLUP_MAP.width &&
+      height === ROLLUP_MAP.height &&
+      ROLLUP_BINS === BASE_BINS && BASE_BINS % options.bins === 0
+    ) {
+      return this.#heatmapFromRollup(grid);
+    }
     const { join, params } = joinSheets(options);
     // Same arithmetic as lib's binIndex, so the server's grid equals a local one exactly.
     const rows = this.#prepare(
@@ -274,6 +252,26 @@ class SqliteStore implements Store {
     return grid;
   }
 
+  /** Derives a grid whose bins divide the base grid from the cell rollup: no scan of the sheets. */
+  #heatmapFromRollup(grid: HeatmapGrid): HeatmapGrid {
+    const factor = BASE_BINS / grid.bins;
+    const cells = this.#prepare("SELECT col, row, units FROM rollup_cells WHERE item = ?").all(
+      grid.item_name,
+    ) as unknown as {
+      col: number;
+      row: number;
+      units: number;
+    }[];
+    for (const { col, row, units } of cells) {
+      if (col < 0) grid.outside += units;
+      else {
+        grid.grid[Math.floor(row / factor)]![Math.floor(col / factor)]! += units;
+        grid.count += units;
+      }
+    }
+    return grid;
+  }
+
   async clear(): Promise<number> {
     await Promise.resolve();
     this.#db.exec("BEGIN IMMEDIATE");
@@ -281,7 +279,8 @@ class SqliteStore implements Store {
       const { count } = this.#prepare("SELECT COUNT(*) AS count FROM stat_sheets").get() as {
         count: number;
       };
-      this.#db.exec("DELETE FROM sheet_items; DELETE FROM stat_sheets;");
+      this.#db.exec(`DELETE FROM sheet_items; DELETE FROM stat_sheets; DELETE FROM rollup_items;
+        DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;`);
       this.#db.exec("COMMIT");
       return count;
     } catch (error) {
@@ -295,8 +294,76 @@ class SqliteStore implements Store {
     this.#prepare("SELECT 1").get();
   }
 
+  /**
+   * Recounts every rollup from the sheets and lists each disagreement (none when consistent).
+   * Tests and the crash test use it; it scans everything, so it is not for request paths.
+   */
+  checkRollups(): string[] {
+    const problems: string[] = [];
+    const recount = this.#prepare(
+      `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players FROM stat_sheets`,
+    ).get() as Record<string, number>;
+    const stored = this.#aggregateFromRollups();
+    for (
+      const [name, value] of [["sheets", stored.total_stat_sheets], [
+        "matches",
+        stored.total_matches,
+      ], ["players", stored.total_players]] as const
+    ) {
+      if (recount[name] !== value) {
+        problems.push(`rollup ${name} is ${value}, recount ${recount[name]}`);
+      }
+    }
+    const items = this.#prepare("SELECT item, SUM(count) AS units FROM sheet_items GROUP BY item")
+      .all() as unknown as {
+        item: string;
+        units: number;
+      }[];
+    const recountItems = Object.fromEntries(items.map(({ item, units }) => [item, units]));
+    for (
+      const item of new Set([...Object.keys(recountItems), ...Object.keys(stored.total_items)])
+    ) {
+      if (recountItems[item] !== stored.total_items[item]) {
+        problems.push(
+          `rollup units of ${item} is ${stored.total_items[item]}, recount ${recountItems[item]}`,
+        );
+      }
+    }
+    const cellDiff = this.#prepare(
+      `SELECT COUNT(*) AS n FROM (
+         SELECT item, col, row, units FROM rollup_cells WHERE units != 0
+         EXCEPT
+         SELECT item, ${baseCellSql("x")}, ${baseCellSql("y")}, SUM(count) FROM sheet_items
+         WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3)`,
+    ).get() as { n: number };
+    const cellCount = this.#prepare("SELECT COUNT(*) AS n FROM rollup_cells WHERE units != 0")
+      .get() as { n: number };
+    const recountCells = this.#prepare(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sheet_items WHERE count > 0 AND x IS NOT NULL
+         GROUP BY item, ${baseCellSql("x")}, ${baseCellSql("y")})`,
+    ).get() as { n: number };
+    if (cellDiff.n > 0 || cellCount.n !== recountCells.n) {
+      problems.push(
+        `heatmap rollup differs from a recount in ${
+          Math.max(cellDiff.n, Math.abs(cellCount.n - recountCells.n))
+        } cells`,
+      );
+    }
+    return problems;
+  }
+
+  /** SQLite's plan for a listing, for tests that every filter is served by an index. */
+  explainListSheets(filter: SheetFilter): string[] {
+    const { sql, params } = buildListSql(filter);
+    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as unknown as {
+      detail: string;
+    }[])
+      .map((row) => row.detail);
+  }
+
   close(): void {
     if (this.#closed) return;
+    this.#writer.close();
     this.#closed = true;
     // Fold the WAL back into the main file so the database is one self-contained file at rest.
     try {
@@ -310,6 +377,14 @@ class SqliteStore implements Store {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+function buildListSql(filter: SheetFilter): { sql: string; params: (string | number)[] } {
+  const { where, params } = buildSheetWhere(filter);
+  return {
+    sql: `SELECT ${SHEET_COLUMNS} FROM stat_sheets s ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
+    params: [...params, filter.limit, filter.offset ?? 0],
+  };
 }
 
 function buildSheetWhere(
@@ -333,6 +408,7 @@ function buildSheetWhere(
   add("s.player_id = ?", filter.player_id);
   add("s.ts_ms >= ?", filter.sinceMs);
   add("s.ts_ms < ?", filter.untilMs);
+  add("s.id < ?", filter.beforeId);
   add(
     "EXISTS (SELECT 1 FROM sheet_items i WHERE i.sheet_id = s.id AND i.item = ? AND i.count > 0)",
     filter.item,

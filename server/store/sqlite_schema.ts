@@ -1,3 +1,8 @@
+/** Map extent and resolution of the heatmap rollup (the simulator's map, lib's BASE_BINS). */
+export const ROLLUP_MAP = Object.freeze({ width: 100, height: 100 });
+/** Cells per axis of the heatmap rollup. */
+export const ROLLUP_BINS = 200;
+
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
  * Append new steps, never edit a released one.
@@ -34,4 +39,37 @@ export const MIGRATIONS: readonly string[] = [
   -- Covers the per-item heatmap and total scans.
   CREATE INDEX sheet_items_by_item ON sheet_items (item, count, x, y);
   `,
+  // 2: rollups maintained in the insert transaction, so totals and heatmaps do not scan; an index
+  // that keeps listings by match in id order.
+  `
+  CREATE INDEX stat_sheets_by_match ON stat_sheets (match_id);
+  CREATE TABLE rollup_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO rollup_counters (name, value) VALUES
+    ('sheets', (SELECT COUNT(*) FROM stat_sheets)),
+    ('matches', (SELECT COUNT(DISTINCT match_id) FROM stat_sheets)),
+    ('players', (SELECT COUNT(DISTINCT player_id) FROM stat_sheets));
+  CREATE TABLE rollup_items (item TEXT PRIMARY KEY, units INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO rollup_items (item, units) SELECT item, SUM(count) FROM sheet_items GROUP BY item;
+  -- Base heatmap grid: ${ROLLUP_BINS} x ${ROLLUP_BINS} cells over the ${ROLLUP_MAP.width} x ${ROLLUP_MAP.height} map; -1, -1 holds units off the map.
+  CREATE TABLE rollup_cells (
+    item TEXT NOT NULL,
+    col INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    units INTEGER NOT NULL,
+    PRIMARY KEY (item, col, row)
+  ) WITHOUT ROWID;
+  INSERT INTO rollup_cells (item, col, row, units)
+    SELECT item, ${baseCellSql("x")}, ${baseCellSql("y")}, SUM(count)
+    FROM sheet_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3;
+  `,
 ];
+
+/**
+ * SQL for a point's base heatmap cell along one axis of `sheet_items` (`-1` when the point is off
+ * the map): the same arithmetic as lib's baseCellIndex, so rollup and recount agree exactly.
+ */
+export function baseCellSql(axis: "x" | "y"): string {
+  const extent = axis === "x" ? ROLLUP_MAP.width : ROLLUP_MAP.height;
+  return `CASE WHEN x >= 0 AND x <= ${ROLLUP_MAP.width} AND y >= 0 AND y <= ${ROLLUP_MAP.height}
+    THEN MIN(${ROLLUP_BINS - 1}, CAST(${axis} / ${extent / ROLLUP_BINS} AS INTEGER)) ELSE -1 END`;
+}

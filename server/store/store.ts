@@ -26,6 +26,8 @@ export interface SheetFilter {
   sinceMs?: number;
   /** Exclusive upper bound on the sheet's timestamp, epoch ms. */
   untilMs?: number;
+  /** Keyset cursor: only sheets with a smaller id (the `next` of the previous page). */
+  beforeId?: number;
   limit: number;
   offset?: number;
 }

@@ -1,0 +1,124 @@
+import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import {
+  aggregateLoot,
+  binItemLocations,
+  ConflictError,
+  createClient,
+  simulateMatches,
+} from "../lib/mod.ts";
+import { openSqliteStore } from "../server/store/sqlite.ts";
+import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
+import { createTestApp, makeTempDir } from "./fixtures.ts";
+
+const receivedAt = new Date("2026-01-01T00:00:00Z");
+
+Deno.test("rollups equal a full recount after inserts, duplicates, conflicts, off-map points and clear", async () => {
+  using store = openSqliteStore(":memory:");
+  const sheets = [...simulateMatches({ matches: 40, items: ["rubber_duck", "medkit", "shield"] })];
+  await store.insertSheets(sheets.slice(0, 100), { receivedAt });
+  await store.insertSheets(sheets.slice(50), { receivedAt });
+  await rejects(
+    store.insertSheets([{ ...sheets[0]!, player_level: 99 }], { receivedAt }),
+    ConflictError,
+  );
+  const offMap = {
+    match_id: "edge",
+    player_id: "p",
+    looted_items: { medkit: 2, shield: 1 },
+    locations: { medkit: [150, 5] as [number, number], shield: [100, 100] as [number, number] },
+  };
+  await store.insertSheets([offMap], { receivedAt });
+  deepStrictEqual(store.checkRollups(), []);
+  deepStrictEqual(await store.aggregate(), aggregateLoot([...sheets, offMap]));
+  deepStrictEqual(
+    await store.heatmapGrid("medkit", { bins: 20 }),
+    binItemLocations([...sheets, offMap], "medkit", { bins: 20 }),
+  );
+  await store.clear();
+  deepStrictEqual(store.checkRollups(), []);
+  deepStrictEqual(await store.aggregate(), aggregateLoot([]));
+});
+
+Deno.test("migrating a version-1 database backfills the rollups", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/v1.db`;
+  const sheets = [...simulateMatches({ matches: 5 })];
+  {
+    using store = openSqliteStore(path);
+    await store.insertSheets(sheets, { receivedAt });
+  }
+  // Rewind to version 1: drop what migration 2 added, as a database made by the previous release.
+  const db = new DatabaseSync(path);
+  db.exec(`DROP TABLE rollup_counters; DROP TABLE rollup_items; DROP TABLE rollup_cells;
+    DROP INDEX stat_sheets_by_match; PRAGMA user_version = 1;`);
+  db.close();
+  using migrated = openSqliteStore(path);
+  deepStrictEqual(migrated.checkRollups(), []);
+  deepStrictEqual(await migrated.aggregate(), aggregateLoot(sheets));
+  const check = new DatabaseSync(path, { readOnly: true });
+  equal(
+    (check.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+    MIGRATIONS.length,
+  );
+  check.close();
+});
+
+Deno.test("group commit: concurrent submissions share commits, and one conflict fails only its own", async () => {
+  using store = openSqliteStore(":memory:");
+  const sheets = [...simulateMatches({ matches: 50 })];
+  await store.insertSheets([sheets[0]!], { receivedAt });
+  const before = store.commitStats.commits;
+  const results = await Promise.allSettled([
+    ...sheets.slice(1).map((sheet) => store.insertSheets([sheet], { receivedAt })),
+    store.insertSheets([{ ...sheets[0]!, player_level: 1 }], { receivedAt }),
+  ]);
+  equal(results.filter((result) => result.status === "fulfilled").length, 199);
+  ok((results.at(-1) as PromiseRejectedResult).reason instanceof ConflictError);
+  const commits = store.commitStats.commits - before;
+  ok(commits < 10, `200 submissions took ${commits} commits`);
+  deepStrictEqual(await store.aggregate(), aggregateLoot(sheets));
+  deepStrictEqual(store.checkRollups(), []);
+});
+
+Deno.test("GET /api/stats cursor pages cover every row exactly once while inserts continue", async () => {
+  using t = createTestApp();
+  const client = createClient("http://test", { fetch: (request) => t.app.fetch(request) });
+  const first = [...simulateMatches({ matches: 30 })];
+  await client.submitBatch(first);
+  const seen: number[] = [];
+  let cursor: string | undefined;
+  let round = 0;
+  do {
+    const response = await t.app.request(`/api/stats?limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+    const page = await response.json();
+    seen.push(...page.data.map((row: { id: number }) => row.id));
+    cursor = page.next ?? undefined;
+    // New sheets arrive between pages; they are newer than the cursor and must not shift the pages.
+    await client.submit({ ...first[0]!, match_id: `late_${round++}` });
+  } while (cursor);
+  deepStrictEqual(seen, Array.from({ length: 120 }, (_, index) => 120 - index));
+  let streamed = 0;
+  for await (const _ of client.allStats({ limit: 50 })) streamed++;
+  equal(streamed, 120 + round);
+});
+
+Deno.test("every listing filter is served by an index", () => {
+  using store = openSqliteStore(":memory:");
+  const filters = {
+    match_id: { match_id: "match_001" },
+    match_prefix: { matchPrefix: "sim" },
+    player_id: { player_id: "player_1_1" },
+    since: { sinceMs: 0, untilMs: 1 },
+    cursor: { beforeId: 100 },
+    item: { item: "medkit" },
+  };
+  for (const [name, filter] of Object.entries(filters)) {
+    const plan = store.explainListSheets({ ...filter, limit: 10 }).join(" | ");
+    ok(
+      /USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY|USING PRIMARY KEY/.test(plan),
+      `${name}: ${plan}`,
+    );
+    ok(!/SCAN i\b/.test(plan), `${name} never scans sheet_items: ${plan}`);
+  }
+});
