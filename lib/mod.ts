@@ -27,9 +27,15 @@ export {
   type BinningOptions,
   createEmptyGrid,
 } from "./aggregate.ts";
-export { formatNdjson, parseNdjson } from "./ndjson.ts";
+export {
+  formatNdjson,
+  type NdjsonLine,
+  NdjsonTooLargeError,
+  parseNdjson,
+  readNdjson,
+} from "./ndjson.ts";
 export * from "./client.ts";
-export { formatCount, formatUploadProgress } from "./progress.ts";
+export { formatCount, formatProgressBar, formatUploadProgress } from "./progress.ts";
 export { type DatasetProfile, profileSheets } from "./profile.ts";
 export * from "./pipeline.ts";
 export * from "./charts/specs.ts";

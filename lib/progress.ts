@@ -7,17 +7,24 @@ export function formatCount(value: number): string {
   return INTEGER.format(value);
 }
 
+/** A text progress bar, `[########----------------]`, for a fraction from 0 to 1. */
+export function formatProgressBar(fraction: number, width = 24): string {
+  const filled = Math.round(Math.min(Math.max(fraction, 0), 1) * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
+}
+
 /**
- * One-line upload progress, for terminals and notebooks alike.
+ * One-line upload progress, for terminals and notebooks alike; with a bar when the total is known.
  * @example
- * formatUploadProgress(progress); // "Uploaded 1,000/2,000 sheets (50.0%) · 8,450 sheets/s · 0 duplicates · 0 failed"
+ * formatUploadProgress(progress); // "[############------------] Uploaded 1,000/2,000 sheets (50.0%) · 8,450 sheets/s · 0 duplicates · 0 failed"
  */
 export function formatUploadProgress(progress: UploadProgress): string {
   const of = progress.total === undefined ? "" : `/${formatCount(progress.total)}`;
   const percent = progress.total
     ? ` (${((100 * progress.sent) / progress.total).toFixed(1)}%)`
     : "";
-  return `Uploaded ${formatCount(progress.sent)}${of} sheets${percent} · ${
+  const bar = progress.total ? `${formatProgressBar(progress.sent / progress.total)} ` : "";
+  return `${bar}Uploaded ${formatCount(progress.sent)}${of} sheets${percent} · ${
     formatCount(progress.sheetsPerSecond)
   } sheets/s · ${formatCount(progress.duplicates)} duplicates · ${
     formatCount(progress.failed)

@@ -51,7 +51,8 @@ Deno.test("migrating a version-1 database backfills the rollups", async () => {
   // Rewind to version 1: drop what migration 2 added, as a database made by the previous release.
   const db = new DatabaseSync(path);
   db.exec(`DROP TABLE rollup_counters; DROP TABLE rollup_items; DROP TABLE rollup_cells;
-    DROP INDEX stat_sheets_by_match; PRAGMA user_version = 1;`);
+    DROP INDEX stat_sheets_by_match; DROP INDEX sheet_items_by_item_sheet;
+    CREATE INDEX sheet_items_by_item ON sheet_items (item, count, x, y); PRAGMA user_version = 1;`);
   db.close();
   using migrated = openSqliteStore(path);
   deepStrictEqual(migrated.checkRollups(), []);
