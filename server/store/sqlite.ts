@@ -13,7 +13,13 @@ import {
   type StoredStatSheet,
 } from "../../lib/mod.ts";
 import type { AggregateFilter, InsertOutcome, SheetFilter, Store } from "./store.ts";
-import { baseCellSql, MIGRATIONS, ROLLUP_BINS, ROLLUP_MAP } from "./sqlite_schema.ts";
+import {
+  cellSql,
+  MIGRATIONS,
+  ROLLUP_BINS,
+  ROLLUP_MAP,
+  ROLLUP_RESOLUTIONS,
+} from "./sqlite_schema.ts";
 import { GroupCommitWriter } from "./sqlite_writer.ts";
 
 /** Options of {@link openSqliteStore}. */
@@ -218,9 +224,10 @@ export class SqliteStore implements Store {
     if (
       options.matchPrefix === undefined && width === ROLLUP_MAP.width &&
       height === ROLLUP_MAP.height &&
-      ROLLUP_BINS === BASE_BINS && BASE_BINS % options.bins === 0
+      ROLLUP_BINS === BASE_BINS
     ) {
-      return this.#heatmapFromRollup(grid);
+      const resolution = ROLLUP_RESOLUTIONS.find((bins) => bins % options.bins === 0);
+      if (resolution !== undefined) return this.#heatmapFromRollup(grid, resolution);
     }
     const { join, params } = joinSheets(options);
     // Same arithmetic as lib's binIndex, so the server's grid equals a local one exactly.
@@ -254,16 +261,13 @@ export class SqliteStore implements Store {
     return grid;
   }
 
-  /** Derives a grid whose bins divide the base grid from the cell rollup: no scan of the sheets. */
-  #heatmapFromRollup(grid: HeatmapGrid): HeatmapGrid {
-    const factor = BASE_BINS / grid.bins;
-    const cells = this.#prepare("SELECT col, row, units FROM rollup_cells WHERE item = ?").all(
-      grid.item_name,
-    ) as unknown as {
-      col: number;
-      row: number;
-      units: number;
-    }[];
+  /** Derives the grid from the coarsest rollup resolution its bins divide: no scan of the sheets. */
+  #heatmapFromRollup(grid: HeatmapGrid, resolution: number): HeatmapGrid {
+    const factor = resolution / grid.bins;
+    const cells = this.#prepare(
+      "SELECT col, row, units FROM rollup_cells WHERE item = ? AND bins = ?",
+    )
+      .all(grid.item_name, resolution) as unknown as { col: number; row: number; units: number }[];
     for (const { col, row, units } of cells) {
       if (col < 0) grid.outside += units;
       else {
@@ -331,25 +335,22 @@ export class SqliteStore implements Store {
         );
       }
     }
-    const cellDiff = this.#prepare(
-      `SELECT COUNT(*) AS n FROM (
-         SELECT item, col, row, units FROM rollup_cells WHERE units != 0
-         EXCEPT
-         SELECT item, ${baseCellSql("x")}, ${baseCellSql("y")}, SUM(count) FROM sheet_items
-         WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3)`,
-    ).get() as { n: number };
-    const cellCount = this.#prepare("SELECT COUNT(*) AS n FROM rollup_cells WHERE units != 0")
-      .get() as { n: number };
-    const recountCells = this.#prepare(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sheet_items WHERE count > 0 AND x IS NOT NULL
-         GROUP BY item, ${baseCellSql("x")}, ${baseCellSql("y")})`,
-    ).get() as { n: number };
-    if (cellDiff.n > 0 || cellCount.n !== recountCells.n) {
-      problems.push(
-        `heatmap rollup differs from a recount in ${
-          Math.max(cellDiff.n, Math.abs(cellCount.n - recountCells.n))
-        } cells`,
-      );
+    for (const bins of ROLLUP_RESOLUTIONS) {
+      const recountCells = `SELECT item, ${cellSql("x", bins)} AS col, ${
+        cellSql("y", bins)
+      } AS row, SUM(count) AS units
+        FROM sheet_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3`;
+      const stored =
+        `SELECT item, col, row, units FROM rollup_cells WHERE bins = ${bins} AND units != 0`;
+      const { differing } = this.#db.prepare(
+        `SELECT (SELECT COUNT(*) FROM (${stored} EXCEPT ${recountCells})) +
+                (SELECT COUNT(*) FROM (${recountCells} EXCEPT ${stored})) AS differing`,
+      ).get() as { differing: number };
+      if (differing > 0) {
+        problems.push(
+          `heatmap rollup at ${bins} bins differs from a recount in ${differing} cells`,
+        );
+      }
     }
     return problems;
   }

@@ -1,7 +1,9 @@
 /** Map extent and resolution of the heatmap rollup (the simulator's map, lib's BASE_BINS). */
 export const ROLLUP_MAP = Object.freeze({ width: 100, height: 100 });
-/** Cells per axis of the heatmap rollup. */
+/** Cells per axis of the finest heatmap rollup (lib's BASE_BINS). */
 export const ROLLUP_BINS = 200;
+/** Resolutions kept, coarsest first: `bins=20` reads 400 rows, any divisor of 200 is exact. */
+export const ROLLUP_RESOLUTIONS: readonly number[] = [20, 50, 200];
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -55,25 +57,34 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE rollup_items (item TEXT PRIMARY KEY, units INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO rollup_items (item, units) SELECT item, SUM(count) FROM sheet_items GROUP BY item;
   -- Base heatmap grid: ${ROLLUP_BINS} x ${ROLLUP_BINS} cells over the ${ROLLUP_MAP.width} x ${ROLLUP_MAP.height} map; -1, -1 holds units off the map.
+  -- Heatmap grids at a few resolutions (cells per axis); a request is served from the coarsest one its
+  -- bins divide. Cells (-1, -1) hold units off the map.
   CREATE TABLE rollup_cells (
     item TEXT NOT NULL,
+    bins INTEGER NOT NULL,
     col INTEGER NOT NULL,
     row INTEGER NOT NULL,
     units INTEGER NOT NULL,
-    PRIMARY KEY (item, col, row)
+    PRIMARY KEY (item, bins, col, row)
   ) WITHOUT ROWID;
-  INSERT INTO rollup_cells (item, col, row, units)
-    SELECT item, ${baseCellSql("x")}, ${baseCellSql("y")}, SUM(count)
-    FROM sheet_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3;
+  ${
+    ROLLUP_RESOLUTIONS.map((bins) =>
+      `INSERT INTO rollup_cells (item, bins, col, row, units)
+    SELECT item, ${bins}, ${cellSql("x", bins)}, ${cellSql("y", bins)}, SUM(count)
+    FROM sheet_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 3, 4;`
+    ).join("\n  ")
+  }
   `,
 ];
 
 /**
- * SQL for a point's base heatmap cell along one axis of `sheet_items` (`-1` when the point is off
- * the map): the same arithmetic as lib's baseCellIndex, so rollup and recount agree exactly.
+ * SQL for a point's cell along one axis at a rollup resolution (`-1` when the point is off the map):
+ * the base cell (lib's baseCellIndex) divided down, so rollups, recounts and local grids agree exactly.
  */
-export function baseCellSql(axis: "x" | "y"): string {
+export function cellSql(axis: "x" | "y", bins: number): string {
   const extent = axis === "x" ? ROLLUP_MAP.width : ROLLUP_MAP.height;
   return `CASE WHEN x >= 0 AND x <= ${ROLLUP_MAP.width} AND y >= 0 AND y <= ${ROLLUP_MAP.height}
-    THEN MIN(${ROLLUP_BINS - 1}, CAST(${axis} / ${extent / ROLLUP_BINS} AS INTEGER)) ELSE -1 END`;
+    THEN MIN(${ROLLUP_BINS - 1}, CAST(${axis} / ${extent / ROLLUP_BINS} AS INTEGER)) / ${
+    ROLLUP_BINS / bins
+  } ELSE -1 END`;
 }

@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { setImmediate } from "node:timers";
 import {
   baseCellIndex,
   ConflictError,
@@ -6,7 +7,7 @@ import {
   parseIsoTimestamp,
   type StatSheet,
 } from "../../lib/mod.ts";
-import { ROLLUP_MAP } from "./sqlite_schema.ts";
+import { ROLLUP_BINS, ROLLUP_MAP, ROLLUP_RESOLUTIONS } from "./sqlite_schema.ts";
 import type { InsertOutcome } from "./store.ts";
 
 interface PendingUnit {
@@ -20,9 +21,10 @@ interface PendingUnit {
 const MAX_GROUP_SHEETS = 20_000;
 
 /**
- * Group commit: every `write()` (a single sheet or a batch) becomes a savepoint inside a shared
- * transaction that is committed, with one fsync, for everything queued while the previous commit
- * ran. Each call still succeeds or fails on its own, and resolves only after its data is durable.
+ * Group commit: every `write()` (a single sheet or a batch) joins a shared transaction that is
+ * committed, with one fsync, for everything queued while the previous commit ran. Each call still
+ * succeeds or fails on its own (a batch inside a savepoint), and resolves only once it is durable.
+ * Rollup changes are summed over the group and written once per key before the commit.
  */
 export class GroupCommitWriter {
   readonly #db: DatabaseSync;
@@ -44,8 +46,9 @@ export class GroupCommitWriter {
     this.#queue.push({ sheets, receivedAt, resolve, reject });
     if (!this.#scheduled) {
       this.#scheduled = true;
-      // A macrotask, not a microtask: requests already on the sockets get parsed and join the group.
-      setTimeout(() => this.flush(), 0);
+      // After pending I/O callbacks, not before (a microtask would be): requests already on the sockets
+      // get parsed and join the group. setTimeout(0) would also do, but it waits about 2 ms here.
+      setImmediate(() => this.flush());
     }
     return promise;
   }
@@ -53,10 +56,7 @@ export class GroupCommitWriter {
   /** Commits everything queued now (also called on close, so nothing acknowledged is left behind). */
   flush(): void {
     this.#scheduled = false;
-    while (this.#queue.length > 0) {
-      const units = this.#takeGroup();
-      this.#commitGroup(units);
-    }
+    while (this.#queue.length > 0) this.#commitGroup(this.#takeGroup());
   }
 
   close(): void {
@@ -79,30 +79,18 @@ export class GroupCommitWriter {
 
   #commitGroup(units: PendingUnit[]): void {
     const results: ({ outcomes: InsertOutcome[] } | { error: unknown })[] = [];
+    const deltas = new RollupDeltas();
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
+      this.#prepare("BEGIN IMMEDIATE").run();
+      for (const unit of units) results.push(this.#writeUnit(unit, deltas));
+      deltas.apply(this.#prepare);
+      this.#prepare("COMMIT").run();
     } catch (error) {
-      for (const unit of units) unit.reject(error);
-      return;
-    }
-    for (const unit of units) {
-      this.#db.exec("SAVEPOINT unit");
+      // Something other than a conflict (disk full, I/O error): nothing of the group is kept.
       try {
-        results.push({ outcomes: this.#writeUnit(unit) });
-        this.#db.exec("RELEASE unit");
-      } catch (error) {
-        this.#db.exec("ROLLBACK TO unit");
-        this.#db.exec("RELEASE unit");
-        results.push({ error });
-      }
-    }
-    try {
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      try {
-        this.#db.exec("ROLLBACK");
+        this.#prepare("ROLLBACK").run();
       } catch {
-        // The failed COMMIT may already have rolled back.
+        // The failed statement may already have ended the transaction.
       }
       for (const unit of units) unit.reject(error);
       return;
@@ -116,79 +104,112 @@ export class GroupCommitWriter {
     });
   }
 
-  /** Inserts one unit's sheets and its rollup deltas; throws (to roll the unit back) on a conflict. */
-  #writeUnit({ sheets, receivedAt }: PendingUnit): InsertOutcome[] {
+  /**
+   * Writes one unit. A conflict fails only this unit: a batch is undone through its savepoint; a
+   * single sheet needs none, as its conflict is found before it writes anything.
+   */
+  #writeUnit(
+    unit: PendingUnit,
+    groupDeltas: RollupDeltas,
+  ): { outcomes: InsertOutcome[] } | { error: unknown } {
+    const batch = unit.sheets.length > 1;
+    const deltas = batch ? new RollupDeltas() : groupDeltas;
+    if (batch) this.#prepare("SAVEPOINT unit").run();
+    try {
+      const outcomes = unit.sheets.map((sheet, index) =>
+        this.#writeSheet(sheet, index, unit.receivedAt, deltas)
+      );
+      if (batch) {
+        this.#prepare("RELEASE unit").run();
+        groupDeltas.merge(deltas);
+      }
+      return { outcomes };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      if (batch) {
+        this.#prepare("ROLLBACK TO unit").run();
+        this.#prepare("RELEASE unit").run();
+      }
+      return { error };
+    }
+  }
+
+  #writeSheet(
+    sheet: StatSheet,
+    index: number,
+    receivedAt: Date,
+    deltas: RollupDeltas,
+  ): InsertOutcome {
+    const fingerprint = fingerprintStatSheet(sheet);
     const receivedIso = receivedAt.toISOString();
-    const insertSheet = this.#prepare(
+    const timestamp = sheet.timestamp ?? receivedIso;
+    // Asked before the insert (afterwards the new row itself would answer), in one statement.
+    const seen = this.#prepare(
+      `SELECT (SELECT 1 FROM stat_sheets WHERE match_id = ? LIMIT 1) AS match,
+              (SELECT 1 FROM stat_sheets WHERE player_id = ? LIMIT 1) AS player`,
+    ).get(sheet.match_id, sheet.player_id) as { match: number | null; player: number | null };
+    const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
          match_duration, player_level, extra, fingerprint)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (match_id, player_id) DO NOTHING`,
+    ).run(
+      sheet.match_id,
+      sheet.player_id,
+      timestamp,
+      JSON.stringify(sheet.looted_items),
+      JSON.stringify(sheet.locations),
+      receivedIso,
+      parseIsoTimestamp(timestamp) ?? receivedAt.getTime(),
+      sheet.match_duration ?? null,
+      sheet.player_level ?? null,
+      sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
+      fingerprint,
     );
-    const findByKey = this.#prepare(
-      "SELECT id, fingerprint FROM stat_sheets WHERE match_id = ? AND player_id = ?",
-    );
-    const matchSeen = this.#prepare("SELECT 1 FROM stat_sheets WHERE match_id = ? LIMIT 1");
-    const playerSeen = this.#prepare("SELECT 1 FROM stat_sheets WHERE player_id = ? LIMIT 1");
-    const insertItem = this.#prepare(
-      "INSERT INTO sheet_items (sheet_id, item, count, x, y) VALUES (?, ?, ?, ?, ?)",
-    );
-    const deltas = new RollupDeltas();
-    const outcomes: InsertOutcome[] = [];
-    sheets.forEach((sheet, index) => {
-      const fingerprint = fingerprintStatSheet(sheet);
-      const timestamp = sheet.timestamp ?? receivedIso;
-      // Looked up before the insert: afterwards the new row itself would answer.
-      const newMatch = matchSeen.get(sheet.match_id) === undefined;
-      const newPlayer = playerSeen.get(sheet.player_id) === undefined;
-      const inserted = insertSheet.run(
-        sheet.match_id,
-        sheet.player_id,
-        timestamp,
-        JSON.stringify(sheet.looted_items),
-        JSON.stringify(sheet.locations),
-        receivedIso,
-        parseIsoTimestamp(timestamp) ?? receivedAt.getTime(),
-        sheet.match_duration ?? null,
-        sheet.player_level ?? null,
-        sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
-        fingerprint,
-      );
-      if (inserted.changes === 0) {
-        const existing = findByKey.get(sheet.match_id, sheet.player_id) as {
-          id: number;
-          fingerprint: string;
-        };
-        if (existing.fingerprint !== fingerprint) {
-          throw new ConflictError(
-            `A different stat sheet for match_id ${sheet.match_id} and player_id ${sheet.player_id} is already stored (id ${existing.id})`,
-            { existingId: existing.id, index },
-          );
-        }
-        outcomes.push({ id: existing.id, duplicate: true });
-        return;
+    if (inserted.changes === 0) {
+      const existing = this.#prepare(
+        "SELECT id, fingerprint FROM stat_sheets WHERE match_id = ? AND player_id = ?",
+      )
+        .get(sheet.match_id, sheet.player_id) as { id: number; fingerprint: string };
+      if (existing.fingerprint !== fingerprint) {
+        throw new ConflictError(
+          `A different stat sheet for match_id ${sheet.match_id} and player_id ${sheet.player_id} is already stored (id ${existing.id})`,
+          { existingId: existing.id, index },
+        );
       }
-      const id = Number(inserted.lastInsertRowid);
-      deltas.countSheet(newMatch, newPlayer);
-      for (const [item, count] of Object.entries(sheet.looted_items)) {
+      return { id: existing.id, duplicate: true };
+    }
+    const id = Number(inserted.lastInsertRowid);
+    deltas.countSheet(seen.match === null, seen.player === null);
+    const entries = Object.entries(sheet.looted_items);
+    if (entries.length > 0) {
+      const values: (string | number | null)[] = [];
+      for (const [item, count] of entries) {
         const point = Object.hasOwn(sheet.locations, item) ? sheet.locations[item] : undefined;
-        insertItem.run(id, item, count, point?.[0] ?? null, point?.[1] ?? null);
+        values.push(id, item, count, point?.[0] ?? null, point?.[1] ?? null);
         deltas.addItem(item, count, point);
       }
-      outcomes.push({ id, duplicate: false });
-    });
-    deltas.apply(this.#prepare);
-    return outcomes;
+      // One multi-row statement per sheet instead of one per item.
+      this.#prepare(
+        `INSERT INTO sheet_items (sheet_id, item, count, x, y) VALUES ${
+          "(?, ?, ?, ?, ?), ".repeat(entries.length - 1)
+        }(?, ?, ?, ?, ?)`,
+      ).run(...values);
+    }
+    return { id, duplicate: false };
   }
 }
 
-/** Rollup changes of one unit, summed in memory and written with one upsert per key. */
+/** Rollup changes, summed in memory and written with one upsert per key. */
 class RollupDeltas {
   #sheets = 0;
   #matches = 0;
   #players = 0;
   readonly #items = new Map<string, number>();
-  readonly #cells = new Map<string, { item: string; col: number; row: number; units: number }>();
+  readonly #cells = new Map<
+    string,
+    { item: string; bins: number; col: number; row: number; units: number }
+  >();
 
   countSheet(newMatch: boolean, newPlayer: boolean): void {
     this.#sheets++;
@@ -199,13 +220,34 @@ class RollupDeltas {
   addItem(item: string, count: number, point: readonly [number, number] | undefined): void {
     this.#items.set(item, (this.#items.get(item) ?? 0) + count);
     if (!point || count <= 0) return;
-    let col = baseCellIndex(point[0], ROLLUP_MAP.width);
-    let row = baseCellIndex(point[1], ROLLUP_MAP.height);
-    if (col < 0 || row < 0) col = row = -1;
-    const key = `${item}\u0000${col}\u0000${row}`;
+    const baseCol = baseCellIndex(point[0], ROLLUP_MAP.width);
+    const baseRow = baseCellIndex(point[1], ROLLUP_MAP.height);
+    const offMap = baseCol < 0 || baseRow < 0;
+    for (const bins of ROLLUP_RESOLUTIONS) {
+      const factor = ROLLUP_BINS / bins;
+      const col = offMap ? -1 : Math.floor(baseCol / factor);
+      const row = offMap ? -1 : Math.floor(baseRow / factor);
+      this.#addCell(item, bins, col, row, count);
+    }
+  }
+
+  merge(other: RollupDeltas): void {
+    this.#sheets += other.#sheets;
+    this.#matches += other.#matches;
+    this.#players += other.#players;
+    for (const [item, units] of other.#items) {
+      this.#items.set(item, (this.#items.get(item) ?? 0) + units);
+    }
+    for (const cell of other.#cells.values()) {
+      this.#addCell(cell.item, cell.bins, cell.col, cell.row, cell.units);
+    }
+  }
+
+  #addCell(item: string, bins: number, col: number, row: number, units: number): void {
+    const key = `${item}\u0000${bins}\u0000${col}\u0000${row}`;
     const cell = this.#cells.get(key);
-    if (cell) cell.units += count;
-    else this.#cells.set(key, { item, col, row, units: count });
+    if (cell) cell.units += units;
+    else this.#cells.set(key, { item, bins, col, row, units });
   }
 
   apply(prepare: (sql: string) => StatementSync): void {
@@ -219,11 +261,11 @@ class RollupDeltas {
     );
     for (const [name, units] of this.#items) item.run(name, units);
     const cell = prepare(
-      `INSERT INTO rollup_cells (item, col, row, units) VALUES (?, ?, ?, ?)
-       ON CONFLICT (item, col, row) DO UPDATE SET units = units + excluded.units`,
+      `INSERT INTO rollup_cells (item, bins, col, row, units) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (item, bins, col, row) DO UPDATE SET units = units + excluded.units`,
     );
-    for (const { item: name, col, row, units } of this.#cells.values()) {
-      cell.run(name, col, row, units);
+    for (const { item: name, bins, col, row, units } of this.#cells.values()) {
+      cell.run(name, bins, col, row, units);
     }
   }
 }

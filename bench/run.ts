@@ -1,0 +1,367 @@
+/**
+ * `deno task bench`: figures of ingest and query speed, each beside its ceiling measured in the
+ * same run, printed as a table and written to bench/results.json. Loopback only; bounded in time.
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { statSync } from "node:fs";
+import {
+  createClient,
+  fingerprintStatSheet,
+  formatCount,
+  simulateMatches,
+  type StatSheet,
+} from "../lib/mod.ts";
+import { openSqliteStore } from "../server/store/sqlite.ts";
+import { startServerProcess } from "../tests/server_process.ts";
+import { ensureWrk, runWrk, startBareServer, type WrkResult } from "./load.ts";
+
+interface Figure {
+  id: string;
+  name: string;
+  value: number;
+  unit: string;
+  ceiling?: { name: string; value: number };
+  /** value / ceiling, or growth for latency figures. */
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+}
+
+const INGEST_SHEETS = Number(Deno.env.get("BENCH_INGEST_SHEETS") ?? 100_000);
+const READ_SIZES = (Deno.env.get("BENCH_READ_SIZES") ?? "10000,100000,1000000").split(",").map(
+  Number,
+);
+const WRK_SECONDS = Number(Deno.env.get("BENCH_WRK_SECONDS") ?? 10);
+const figures: Figure[] = [];
+const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
+const started = performance.now();
+
+function log(message: string) {
+  console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+}
+
+/** (a) The storage limit: the same rows, one prepared statement per table, one transaction. */
+function benchRawInsert(sheets: StatSheet[]): number {
+  const path = `${workDir}/raw.db`;
+  openSqliteStore(path).close(); // the same schema, indexes included
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536");
+  const rows = sheets.map((sheet) => ({
+    sheet: [
+      sheet.match_id,
+      sheet.player_id,
+      sheet.timestamp!,
+      JSON.stringify(sheet.looted_items),
+      JSON.stringify(sheet.locations),
+      "2026-01-01T00:00:00.000Z",
+      Date.parse(sheet.timestamp!),
+      sheet.match_duration!,
+      sheet.player_level!,
+      null,
+      fingerprintStatSheet(sheet),
+    ] as const,
+    items: Object.entries(sheet.looted_items).map(([item, count]) =>
+      [item, count, sheet.locations[item]?.[0] ?? null, sheet.locations[item]?.[1] ?? null] as const
+    ),
+  }));
+  const insertSheet = db.prepare(
+    `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
+       match_duration, player_level, extra, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // The fastest way to the same rows: a sheet's items in one multi-row statement, as the store does.
+  const itemStatements = new Map<number, ReturnType<typeof db.prepare>>();
+  const insertItems = (count: number) => {
+    let statement = itemStatements.get(count);
+    if (!statement) {
+      statement = db.prepare(
+        `INSERT INTO sheet_items (sheet_id, item, count, x, y) VALUES ${
+          "(?, ?, ?, ?, ?), ".repeat(count - 1)
+        }(?, ?, ?, ?, ?)`,
+      );
+      itemStatements.set(count, statement);
+    }
+    return statement;
+  };
+  const t0 = performance.now();
+  db.exec("BEGIN");
+  for (const row of rows) {
+    const id = insertSheet.run(...row.sheet).lastInsertRowid;
+    insertItems(row.items.length).run(...row.items.flatMap((item) => [id, ...item]));
+  }
+  db.exec("COMMIT");
+  const rate = sheets.length / ((performance.now() - t0) / 1000);
+  db.close();
+  return rate;
+}
+
+/** (b) The store's own path (validation aside): fingerprints, duplicate checks, rollups, group commit. */
+async function benchStoreIngest(sheets: StatSheet[]): Promise<number> {
+  using store = openSqliteStore(`${workDir}/store.db`);
+  const t0 = performance.now();
+  for (let i = 0; i < sheets.length; i += 5_000) {
+    await store.insertSheets(sheets.slice(i, i + 5_000), { receivedAt: new Date() });
+  }
+  return sheets.length / ((performance.now() - t0) / 1000);
+}
+
+/** (c) Client → HTTP → validation → store → SQLite, with `clients` batch requests in flight. */
+async function benchHttpBatch(sheets: StatSheet[], clients: number): Promise<number> {
+  await using server = await startServerProcess(["--db", `${workDir}/http_${clients}.db`]);
+  const client = createClient(server.url);
+  const t0 = performance.now();
+  const summary = await client.submitBatch(sheets, { chunkSize: 5_000, concurrency: clients });
+  if (summary.failed > 0) throw new Error(`HTTP batch ingest failed: ${summary.errors[0]}`);
+  return sheets.length / ((performance.now() - t0) / 1000);
+}
+
+/** (e) p50 and p99 of a request, sequentially, after a warm-up. */
+async function measureLatency(
+  url: () => string,
+  count = 200,
+): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 20; i++) await (await fetch(url())).arrayBuffer();
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const response = await fetch(url());
+    await response.arrayBuffer();
+    times.push(performance.now() - t0);
+    if (!response.ok) throw new Error(`${url()} answered ${response.status}`);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(count * 0.5)]!, p99: times[Math.floor(count * 0.99)]! };
+}
+
+function readPeakRss(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) * 1024;
+}
+
+async function benchReads(): Promise<void> {
+  const maxSheets = Math.max(...READ_SIZES);
+  const matches = Math.ceil(maxSheets / 4);
+  // One generator for every size, so match ids keep one width as the database grows.
+  const generator = simulateMatches({ matches, seed: 11 });
+  const dbPath = `${workDir}/reads.db`;
+  let stored = 0;
+  const latencies: Record<string, Record<number, { p50: number; p99: number }>> = {};
+  for (const size of READ_SIZES) {
+    {
+      using store = openSqliteStore(dbPath);
+      const t0 = performance.now();
+      while (stored < size) {
+        const chunk: StatSheet[] = [];
+        while (chunk.length < 5_000 && stored + chunk.length < size) {
+          const next = generator.next();
+          if (next.done) break;
+          chunk.push(next.value);
+        }
+        if (chunk.length === 0) break;
+        await store.insertSheets(chunk, { receivedAt: new Date() });
+        stored += chunk.length;
+      }
+      log(
+        `read dataset at ${formatCount(stored)} sheets (grew in ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s)`,
+      );
+    }
+    await using server = await startServerProcess(["--db", dbPath]);
+    const storedMatches = Math.ceil(stored / 4);
+    const width = Math.max(3, String(matches).length);
+    const randomMatch = () =>
+      `match_${String(1 + Math.floor(Math.random() * storedMatches)).padStart(width, "0")}`;
+    const endpoints: Record<string, () => string> = {
+      "/api/aggregate": () => `${server.url}/api/aggregate`,
+      "/api/heatmap/rubber_duck?bins=20": () => `${server.url}/api/heatmap/rubber_duck?bins=20`,
+      "/api/stats?match_id=": () => `${server.url}/api/stats?match_id=${randomMatch()}`,
+    };
+    for (const [name, url] of Object.entries(endpoints)) {
+      (latencies[name] ??= {})[size] = await measureLatency(url);
+    }
+    if (size === maxSheets) {
+      // (f) peak memory of the server after reads and a few more batches at full size.
+      const client = createClient(server.url);
+      await client.submitBatch(simulateMatches({ matches: 5_000, matchPrefix: "late", seed: 3 }), {
+        chunkSize: 5_000,
+        concurrency: 2,
+      });
+      await measureLatency(endpoints["/api/aggregate"]!, 50);
+      const rss = readPeakRss(server.child.pid);
+      figures.push({
+        id: "f",
+        name: `Server peak RSS at ${formatCount(stored)} sheets`,
+        value: rss / 2 ** 20,
+        unit: "MiB",
+        target: "≤ 300 MiB",
+        met: rss <= 300 * 2 ** 20,
+      });
+    }
+    await server.stop();
+  }
+  const bytes = statSync(dbPath).size;
+  figures.push({
+    id: "f",
+    name: "Database bytes per sheet",
+    value: bytes / (stored + 20_000),
+    unit: "B",
+  });
+  const [small, large] = [Math.min(...READ_SIZES), maxSheets];
+  for (const [name, bySize] of Object.entries(latencies)) {
+    const limit = name.startsWith("/api/stats") ? 5 : 10;
+    for (const size of READ_SIZES) {
+      const { p50, p99 } = bySize[size]!;
+      const isLarge = size === large;
+      const growth = p50 / bySize[small]!.p50;
+      figures.push({
+        id: "e",
+        name: `${name} at ${formatCount(size)}: p50 (p99 ${p99.toFixed(2)} ms)`,
+        value: p50,
+        unit: "ms",
+        ratio: isLarge ? growth : undefined,
+        target: isLarge
+          ? `p50 ≤ ${limit} ms${name.startsWith("/api/stats") ? "" : ", < 2× the 10k p50"}`
+          : undefined,
+        met: isLarge ? p50 <= limit && (name.startsWith("/api/stats") || growth < 2) : undefined,
+      });
+    }
+  }
+}
+
+async function benchSinglePost(): Promise<void> {
+  const wrk = await ensureWrk();
+  if (!wrk) {
+    figures.push({
+      id: "d",
+      name: "Single-sheet POST (wrk missing: apt-get install wrk)",
+      value: NaN,
+      unit: "req/s",
+    });
+    return;
+  }
+  let bare: WrkResult;
+  {
+    await using server = await startBareServer();
+    bare = await runWrk(server.url, { seconds: WRK_SECONDS, connections: 16, tag: "bare" });
+  }
+  await using server = await startServerProcess(["--db", `${workDir}/single.db`]);
+  const ours = await runWrk(server.url, { seconds: WRK_SECONDS, connections: 16, tag: "loot" });
+  if (ours.errors > 0) {
+    throw new Error(`${ours.errors} non-2xx answers during the single-sheet POST benchmark`);
+  }
+  const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
+  figures.push({
+    id: "d",
+    name: `Single-sheet POST, 16 connections (p50 ${ours.p50Ms.toFixed(2)} ms, p99 ${
+      ours.p99Ms.toFixed(2)
+    } ms)`,
+    value: ours.requestsPerSecond,
+    unit: "req/s",
+    ceiling: {
+      name: `bare Deno.serve (p50 ${bare.p50Ms.toFixed(2)} ms, p99 ${bare.p99Ms.toFixed(2)} ms)`,
+      value: bare.requestsPerSecond,
+    },
+    ratio,
+    target: "≥ 0.3",
+    met: ratio >= 0.3,
+  });
+}
+
+async function main() {
+  log(`working in ${workDir}`);
+  const sheets = [...simulateMatches({ matches: Math.ceil(INGEST_SHEETS / 4), seed: 5 })].slice(
+    0,
+    INGEST_SHEETS,
+  );
+  const raw = benchRawInsert(sheets);
+  figures.push({
+    id: "a",
+    name: `Raw insert, node:sqlite, ${formatCount(sheets.length)} sheets`,
+    value: raw,
+    unit: "sheets/s",
+  });
+  log("a done");
+  const store = await benchStoreIngest(sheets);
+  figures.push({
+    id: "b",
+    name: "Store ingest, no HTTP",
+    value: store,
+    unit: "sheets/s",
+    ceiling: { name: "(a)", value: raw },
+    ratio: store / raw,
+    target: "≥ 0.5",
+    met: store / raw >= 0.5,
+  });
+  log("b done");
+  for (const clients of [1, 4]) {
+    const rate = await benchHttpBatch(sheets, clients);
+    figures.push({
+      id: "c",
+      name: `HTTP batch ingest, ${clients} client${clients > 1 ? "s" : ""}`,
+      value: rate,
+      unit: "sheets/s",
+      ceiling: { name: "(a)", value: raw },
+      ratio: rate / raw,
+      target: "≥ 0.35",
+      met: rate / raw >= 0.35,
+    });
+    log(`c (${clients}) done`);
+  }
+  await benchSinglePost();
+  log("d done");
+  await benchReads();
+  log("e, f done");
+  printTable();
+  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.+)/)?.[1] ??
+    "unknown";
+  const results = {
+    date: new Date().toISOString(),
+    machine: {
+      cpu,
+      cores: navigator.hardwareConcurrency,
+      memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+      deno: Deno.version.deno,
+    },
+    seconds: Math.round((performance.now() - started) / 1000),
+    figures,
+  };
+  await Deno.writeTextFile(
+    new URL("./results.json", import.meta.url),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  console.log(
+    `\nWritten to bench/results.json (${results.seconds} s on ${cpu}, ${results.machine.cores} cores)`,
+  );
+}
+
+function printTable() {
+  const rows = figures.map((figure) => [
+    figure.id,
+    figure.name,
+    `${formatValue(figure.value)} ${figure.unit}`,
+    figure.ceiling ? `${formatValue(figure.ceiling.value)} ${figure.ceiling.name}` : "",
+    figure.ratio === undefined ? "" : figure.ratio.toFixed(2),
+    figure.target ?? "",
+    figure.met === undefined ? "" : figure.met ? "yes" : "NO",
+  ]);
+  const header = ["#", "Figure", "Value", "Ceiling", "Ratio", "Target", "Met"];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ");
+  console.log(`\n${line(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}`);
+  for (const row of rows) console.log(line(row));
+}
+
+function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return "n/a";
+  return value >= 100 ? formatCount(value) : value.toFixed(2);
+}
+
+try {
+  await main();
+} finally {
+  await Deno.remove(workDir, { recursive: true });
+}
