@@ -4,10 +4,13 @@ import type { StatSheet } from "./types.ts";
 /**
  * Returns a stable hash of what the client sent, so a retried submission is recognised as a
  * duplicate while a different sheet under the same key is a conflict. Key order and number
- * spelling (`1.0` vs `1`) do not change it; a timestamp the client did not send is not part of it.
+ * spelling (`1.0` vs `1`) do not change it; a timestamp the client did not send is not part of it,
+ * and neither is `sent_at`.
  */
 export function fingerprintStatSheet(sheet: StatSheet): string {
-  return createHash("sha256").update(canonicalJson(sheet)).digest("hex").slice(0, 32);
+  // sent_at changes on every retry by design (it is the client's clock at sending), so it is not content.
+  const { sent_at: _sentAt, ...content } = sheet;
+  return createHash("sha256").update(canonicalJson(content)).digest("hex").slice(0, 32);
 }
 
 /** JSON with object keys sorted at every level, so equal values serialize identically. */

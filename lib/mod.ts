@@ -8,6 +8,7 @@ export * from "./errors.ts";
 export * from "./items.ts";
 export { createRandom, type Random } from "./random.ts";
 export { formatTimestamp, parseIsoTimestamp } from "./timestamps.ts";
+export { correctTimestamp, findFutureTimestamps, MAX_FUTURE_MS } from "./clock.ts";
 export { parseStatSheet, parseStatSheetBatch, SHEET_LIMITS, typeName } from "./validate.ts";
 export { canonicalJson, fingerprintStatSheet } from "./fingerprint.ts";
 export {

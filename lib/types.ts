@@ -13,6 +13,8 @@ export interface StatSheet {
   player_id: string;
   /** ISO 8601 as the client sent it; the server uses its receipt time when absent. */
   timestamp?: string;
+  /** When the client sent the sheet, by its own clock: lets the server correct `timestamp` for clock skew. */
+  sent_at?: string;
   looted_items: LootCounts;
   locations: ItemLocations;
   match_duration?: number;
@@ -30,6 +32,11 @@ export interface StoredStatSheet {
   looted_items: LootCounts;
   locations: ItemLocations;
   created_at: string;
+  /** When the server received the sheet (the same instant as `created_at`). */
+  received_at: string;
+  /** The timestamp as the client sent it, when the server corrected it with `sent_at`. */
+  client_timestamp?: string;
+  sent_at?: string;
   match_duration: number | null;
   player_level: number | null;
   extra: Record<string, unknown> | null;

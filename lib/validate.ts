@@ -17,6 +17,7 @@ const KNOWN_FIELDS = new Set([
   "match_id",
   "player_id",
   "timestamp",
+  "sent_at",
   "looted_items",
   "locations",
   "match_duration",
@@ -89,6 +90,7 @@ function collectStatSheet(
   const lootedItems = readLootCounts(value.looted_items, report);
   const locations = readLocations(value.locations, value.looted_items, report);
   const timestamp = readTimestamp(value.timestamp, report);
+  const sentAt = readTimestamp(value.sent_at, report, "sent_at");
   const matchDuration = readMetric(value, "match_duration", report);
   const playerLevel = readMetric(value, "player_level", report);
   const extra = readExtra(value, report);
@@ -101,6 +103,7 @@ function collectStatSheet(
     locations: locations ?? {},
   };
   if (timestamp !== undefined) sheet.timestamp = timestamp;
+  if (sentAt !== undefined) sheet.sent_at = sentAt;
   if (matchDuration !== undefined) sheet.match_duration = matchDuration;
   if (playerLevel !== undefined) sheet.player_level = playerLevel;
   if (extra !== undefined) sheet.extra = extra;
@@ -196,11 +199,11 @@ function readLocations(
   return Object.fromEntries(locations);
 }
 
-function readTimestamp(value: unknown, report: Report): string | undefined {
+function readTimestamp(value: unknown, report: Report, field = "timestamp"): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string" || parseIsoTimestamp(value) === undefined) {
     return void report(
-      "timestamp",
+      field,
       `must be an ISO 8601 date-time such as 2025-10-23T10:30:00Z, got ${show(value)}`,
     );
   }

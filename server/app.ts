@@ -2,7 +2,10 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConflictError, type MapSize, NotFoundError, ValidationError } from "../lib/mod.ts";
+import { cors } from "hono/cors";
+import { type AccessKeys, limitRate } from "./guards.ts";
 import { HttpError } from "./http_error.ts";
+import type { RateLimit } from "./rate_limit.ts";
 import { registerAdminRoutes } from "./routes/admin.ts";
 import { registerHomeRoutes } from "./routes/home.ts";
 import { registerIngestRoutes } from "./routes/ingest.ts";
@@ -10,9 +13,11 @@ import { registerQueryRoutes } from "./routes/query.ts";
 import type { Store } from "./store/store.ts";
 
 /** Options of {@link createApp}; every one has a documented default. */
-export interface AppOptions {
-  /** Key that `POST /api/clear` requires; clearing is refused when unset. */
-  adminKey?: string;
+export interface AppOptions extends AccessKeys {
+  /** Origins allowed to call the API from a browser (CORS); none by default, so only same-origin pages can. */
+  corsOrigins?: readonly string[];
+  /** Per-client token bucket; unlimited when unset. */
+  rateLimit?: RateLimit;
   /** Largest batch in sheets (default 5,000). */
   maxBatchSheets?: number;
   /** Largest batch body (default 8 MiB). */
@@ -30,9 +35,8 @@ export interface AppOptions {
 /** What route modules receive: the store, resolved options and the clock. */
 export interface AppDeps {
   store: Store;
-  options:
-    & Required<Omit<AppOptions, "adminKey" | "now" | "logError">>
-    & Pick<AppOptions, "adminKey">;
+  options: Required<Omit<AppOptions, keyof AccessKeys | "now" | "logError" | "rateLimit">>;
+  keys: AccessKeys;
   now: () => Date;
 }
 
@@ -46,8 +50,9 @@ export interface AppDeps {
 export function createApp(store: Store, options: AppOptions = {}): Hono {
   const deps: AppDeps = {
     store,
+    keys: { writeKey: options.writeKey, readKey: options.readKey, adminKey: options.adminKey },
     options: {
-      adminKey: options.adminKey,
+      corsOrigins: options.corsOrigins ?? [],
       maxBatchSheets: options.maxBatchSheets ?? 5_000,
       maxBatchBytes: options.maxBatchBytes ?? 8 * 1024 * 1024,
       maxSheetBytes: options.maxSheetBytes ?? 1024 * 1024,
@@ -58,6 +63,20 @@ export function createApp(store: Store, options: AppOptions = {}): Hono {
   const logError = options.logError ??
     ((error: unknown) => console.error("Unexpected error:", error));
   const app = new Hono();
+
+  if (deps.options.corsOrigins.length > 0) {
+    const allowed = new Set(deps.options.corsOrigins);
+    app.use(
+      "/api/*",
+      cors({
+        origin: (origin) => (allowed.has(origin) ? origin : null),
+        allowMethods: ["GET", "POST", "OPTIONS"],
+        allowHeaders: ["Content-Type", "Content-Encoding", "Authorization", "X-API-Key"],
+        maxAge: 600,
+      }),
+    );
+  }
+  if (options.rateLimit) app.use("/api/*", limitRate(options.rateLimit));
 
   registerHomeRoutes(app, deps);
   registerAdminRoutes(app, deps);

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { ValidationError } from "../lib/mod.ts";
+import type { RateLimit } from "./rate_limit.ts";
 
 /** Everything `deno task server` can be told. */
 export interface ServerConfig {
@@ -7,6 +8,10 @@ export interface ServerConfig {
   host: string;
   db: string;
   adminKey: string | undefined;
+  writeKey: string | undefined;
+  readKey: string | undefined;
+  corsOrigins: string[];
+  rateLimit: RateLimit | undefined;
   help: boolean;
 }
 
@@ -23,8 +28,19 @@ Options:
   --host ADDRESS    Address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)
   --db PATH         SQLite file, created with its folder on first run; :memory: for a throwaway
                     database (env LOOT_DB, default ${DEFAULT_DB_PATH})
-  --admin-key KEY   Key that POST /api/clear requires (env LOOT_ADMIN_KEY); clearing is refused without one
-  --help            Show this text`;
+  --write-key KEY   Key that ingest (POST /api/submit*) requires (env LOOT_WRITE_KEY); open when unset
+  --read-key KEY    Key that queries (stats, aggregate, heatmap) require (env LOOT_READ_KEY); open when unset
+  --admin-key KEY   Key that POST /api/clear requires, also valid for reads and writes (env LOOT_ADMIN_KEY);
+                    clearing is refused without one
+  --cors-origin O   Origins allowed to call the API from a browser, comma-separated
+                    (env LOOT_CORS_ORIGINS, default none: same-origin only)
+  --rate-limit N    Requests per second per client (its key, else its address); 429 beyond
+                    (env LOOT_RATE_LIMIT, default unlimited)
+  --rate-burst N    Requests a client may send at once before the rate applies (env LOOT_RATE_BURST,
+                    default twice the rate)
+  --help            Show this text
+
+Keys are sent as "Authorization: Bearer KEY" or "X-API-Key: KEY" and are never logged.`;
 
 /**
  * Reads the server's configuration from command-line arguments, then the environment, then defaults.
@@ -43,6 +59,11 @@ export function parseServerConfig(
         host: { type: "string" },
         db: { type: "string" },
         "admin-key": { type: "string" },
+        "write-key": { type: "string" },
+        "read-key": { type: "string" },
+        "cors-origin": { type: "string" },
+        "rate-limit": { type: "string" },
+        "rate-burst": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -70,11 +91,51 @@ export function parseServerConfig(
       summary: "Invalid configuration",
     });
   }
+  const corsText = values["cors-origin"] ?? env.LOOT_CORS_ORIGINS ?? "";
+  const corsOrigins = corsText.split(",").map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ValidationError([{
+        path: "cors-origin",
+        message:
+          `--cors-origin takes origins such as https://dashboard.example.com (scheme and host, no path), got ${
+            JSON.stringify(origin)
+          }`,
+      }], { summary: "Invalid configuration" });
+    }
+  }
+  const perSecond = readPositive(values["rate-limit"] ?? env.LOOT_RATE_LIMIT, "--rate-limit");
+  const burst = readPositive(values["rate-burst"] ?? env.LOOT_RATE_BURST, "--rate-burst");
   return {
     port,
     host: values.host ?? "127.0.0.1",
     db,
     adminKey: values["admin-key"] ?? (env.LOOT_ADMIN_KEY || undefined),
+    writeKey: values["write-key"] ?? (env.LOOT_WRITE_KEY || undefined),
+    readKey: values["read-key"] ?? (env.LOOT_READ_KEY || undefined),
+    corsOrigins,
+    rateLimit: perSecond === undefined
+      ? undefined
+      : { perSecond, burst: burst ?? Math.max(1, 2 * perSecond) },
     help: values.help ?? false,
   };
+}
+
+function readPositive(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const value = Number(text);
+  if (!(value > 0 && value <= 1_000_000)) {
+    throw new ValidationError([{
+      path: flag,
+      message: `${flag} must be a number from 0 to 1000000, above 0, got ${JSON.stringify(text)}`,
+    }], {
+      summary: "Invalid configuration",
+    });
+  }
+  return value;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
 }

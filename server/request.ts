@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { describeBadItemName, parseIsoTimestamp, ValidationError } from "../lib/mod.ts";
 import { HttpError } from "./http_error.ts";
+import { formatBytes } from "./middleware.ts";
 
 /** Media types a JSON body may be sent as. */
 export const JSON_MEDIA_TYPES = ["application/json"] as const;
@@ -23,9 +24,75 @@ export function requireMediaType(c: Context, accepted: readonly string[]): strin
   );
 }
 
-/** Reads the body as text and rejects an empty one with a message saying what to send. */
-export async function readBodyText(c: Context, what: string): Promise<string> {
-  const text = await c.req.text();
+/**
+ * The request body as a byte stream, decompressed when sent with `Content-Encoding: gzip` (game SDKs
+ * compress) and cut off past `maxBytes` of decompressed data (413), so a gzip bomb costs nothing.
+ */
+export function readBodyStream(c: Context, maxBytes: number): ReadableStream<Uint8Array> | null {
+  const body = c.req.raw.body;
+  if (!body) return null;
+  const encoding = (c.req.header("content-encoding") ?? "identity").trim().toLowerCase();
+  let stream: ReadableStream<Uint8Array> = body;
+  if (encoding === "gzip" || encoding === "x-gzip") {
+    stream = body.pipeThrough(new DecompressionStream("gzip"));
+  } else if (encoding === "deflate") stream = body.pipeThrough(new DecompressionStream("deflate"));
+  else if (encoding !== "identity") {
+    throw new HttpError(
+      415,
+      `Content-Encoding ${
+        JSON.stringify(encoding)
+      } is not supported; send the body as is or gzip it`,
+      {
+        code: "unsupported_encoding",
+      },
+    );
+  }
+  let seen = 0;
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBytes) {
+          controller.error(
+            new HttpError(
+              413,
+              `Request body exceeds the limit of ${formatBytes(maxBytes)}${
+                encoding === "identity" ? "" : " once decompressed"
+              }`,
+              {
+                code: "payload_too_large",
+              },
+            ),
+          );
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+/** Turns a failure while reading a body into the right 4xx: limits stay 413, broken gzip is a 400. */
+export function explainBodyError(error: unknown): never {
+  if (error instanceof HttpError) throw error;
+  throw new HttpError(400, `Request body could not be read: ${(error as Error).message}`, {
+    code: "unreadable_body",
+  });
+}
+
+/** Reads the (decoded) body as UTF-8 text within `maxBytes`, rejecting an empty one with what to send. */
+export async function readBodyText(c: Context, what: string, maxBytes: number): Promise<string> {
+  const stream = readBodyStream(c, maxBytes);
+  let text = "";
+  if (stream) {
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    try {
+      for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+      text += decoder.decode();
+    } catch (error) {
+      explainBodyError(error);
+    }
+  }
   if (text.trim() === "") {
     throw new HttpError(400, `Request body is empty: send ${what}`, { code: "empty_body" });
   }

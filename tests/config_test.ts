@@ -1,22 +1,27 @@
-import { deepStrictEqual, throws } from "node:assert/strict";
-import { parseServerConfig } from "../server/config.ts";
+import { deepStrictEqual, equal, throws } from "node:assert/strict";
+import { isLoopback, parseServerConfig } from "../server/config.ts";
+
+const DEFAULTS = {
+  port: 5000,
+  host: "127.0.0.1",
+  db: "data/loot_telemetry.db",
+  adminKey: undefined,
+  writeKey: undefined,
+  readKey: undefined,
+  corsOrigins: [],
+  rateLimit: undefined,
+  help: false,
+};
 
 Deno.test("parseServerConfig() takes flags over environment over defaults", () => {
-  deepStrictEqual(parseServerConfig([], {}), {
-    port: 5000,
-    host: "127.0.0.1",
-    db: "data/loot_telemetry.db",
-    adminKey: undefined,
-    help: false,
-  });
+  deepStrictEqual(parseServerConfig([], {}), DEFAULTS);
   deepStrictEqual(
     parseServerConfig([], { PORT: "8080", LOOT_DB: ":memory:", LOOT_ADMIN_KEY: "k" }),
     {
+      ...DEFAULTS,
       port: 8080,
-      host: "127.0.0.1",
       db: ":memory:",
       adminKey: "k",
-      help: false,
     },
   );
   deepStrictEqual(
@@ -25,8 +30,35 @@ Deno.test("parseServerConfig() takes flags over environment over defaults", () =
       LOOT_DB: "y.db",
       LOOT_ADMIN_KEY: "b",
     }),
-    { port: 9000, host: "0.0.0.0", db: "x.db", adminKey: "a", help: false },
+    { ...DEFAULTS, port: 9000, host: "0.0.0.0", db: "x.db", adminKey: "a" },
   );
+});
+
+Deno.test("parseServerConfig() reads keys, CORS origins and the rate limit", () => {
+  const config = parseServerConfig(
+    [
+      "--write-key",
+      "w",
+      "--cors-origin",
+      "https://a.example, http://localhost:3000",
+      "--rate-limit",
+      "50",
+    ],
+    { LOOT_READ_KEY: "r" },
+  );
+  deepStrictEqual(
+    [config.writeKey, config.readKey, config.corsOrigins, config.rateLimit],
+    ["w", "r", ["https://a.example", "http://localhost:3000"], { perSecond: 50, burst: 100 }],
+  );
+  deepStrictEqual(parseServerConfig(["--rate-limit", "5", "--rate-burst", "1"], {}).rateLimit, {
+    perSecond: 5,
+    burst: 1,
+  });
+  throws(
+    () => parseServerConfig(["--cors-origin", "*"], {}),
+    /--cors-origin takes origins such as https:\/\/dashboard\.example\.com/,
+  );
+  throws(() => parseServerConfig(["--rate-limit=-3"], {}), /--rate-limit must be a number/);
 });
 
 Deno.test("parseServerConfig() names the bad flag or variable", () => {
@@ -37,4 +69,15 @@ Deno.test("parseServerConfig() names the bad flag or variable", () => {
   throws(() => parseServerConfig([], { PORT: "abc" }), /PORT must be a port number/);
   throws(() => parseServerConfig(["--verbose"], {}), /Unknown option '--verbose'/);
   throws(() => parseServerConfig(["--db", ""], {}), /--db must not be empty/);
+});
+
+Deno.test("isLoopback() tells local-only addresses from exposed ones", () => {
+  deepStrictEqual(["127.0.0.1", "localhost", "::1", "127.1.2.3"].map(isLoopback), [
+    true,
+    true,
+    true,
+    true,
+  ]);
+  equal(isLoopback("0.0.0.0"), false);
+  equal(isLoopback("192.168.1.20"), false);
 });

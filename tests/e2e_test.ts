@@ -20,7 +20,7 @@ Deno.test("the real server process ingests over HTTP, answers the lib client and
     equal(code, 0);
     match(
       output,
-      /Loot Telemetry server on http:\/\/127\.0\.0\.1:\d+ \(database: SQLite .*loot\.db\)/,
+      /Loot Telemetry server on http:\/\/127\.0\.0\.1:\d+ \(database: SQLite .*loot\.db; keys: none\)/,
     );
     match(output, /SIGTERM received/);
   }

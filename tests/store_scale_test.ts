@@ -5,6 +5,7 @@ import {
   binItemLocations,
   ConflictError,
   createClient,
+  fingerprintStatSheet,
   simulateMatches,
 } from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
@@ -44,19 +45,51 @@ Deno.test("migrating a version-1 database backfills the rollups", async () => {
   using dir = makeTempDir();
   const path = `${dir.path}/v1.db`;
   const sheets = [...simulateMatches({ matches: 5 })];
-  {
-    using store = openSqliteStore(path);
-    await store.insertSheets(sheets, { receivedAt });
+  // A database as the first release left it: schema 1 only, rows written by plain SQL.
+  const v1 = new DatabaseSync(path);
+  v1.exec(`${MIGRATIONS[0]!} PRAGMA user_version = 1;`);
+  const insertSheet = v1.prepare(
+    `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms, fingerprint)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertItem = v1.prepare(
+    "INSERT INTO sheet_items (sheet_id, item, count, x, y) VALUES (?, ?, ?, ?, ?)",
+  );
+  for (const sheet of sheets) {
+    const { lastInsertRowid } = insertSheet.run(
+      sheet.match_id,
+      sheet.player_id,
+      sheet.timestamp!,
+      JSON.stringify(sheet.looted_items),
+      JSON.stringify(sheet.locations),
+      receivedAt.toISOString(),
+      Date.parse(sheet.timestamp!),
+      fingerprintStatSheet(sheet),
+    );
+    for (const [item, count] of Object.entries(sheet.looted_items)) {
+      insertItem.run(
+        lastInsertRowid,
+        item,
+        count,
+        sheet.locations[item]?.[0] ?? null,
+        sheet.locations[item]?.[1] ?? null,
+      );
+    }
   }
-  // Rewind to version 1: drop what migration 2 added, as a database made by the previous release.
-  const db = new DatabaseSync(path);
-  db.exec(`DROP TABLE rollup_counters; DROP TABLE rollup_items; DROP TABLE rollup_cells;
-    DROP INDEX stat_sheets_by_match; DROP INDEX sheet_items_by_item_sheet;
-    CREATE INDEX sheet_items_by_item ON sheet_items (item, count, x, y); PRAGMA user_version = 1;`);
-  db.close();
+  v1.close();
   using migrated = openSqliteStore(path);
   deepStrictEqual(migrated.checkRollups(), []);
   deepStrictEqual(await migrated.aggregate(), aggregateLoot(sheets));
+  deepStrictEqual(
+    await migrated.heatmapGrid("medkit", { bins: 10 }),
+    binItemLocations(sheets, "medkit", { bins: 10 }),
+  );
+  const outcomes = await migrated.insertSheets(sheets.slice(0, 2), { receivedAt });
+  deepStrictEqual(
+    outcomes.map((outcome) => outcome.duplicate),
+    [true, true],
+    "fingerprints carried over",
+  );
   const check = new DatabaseSync(path, { readOnly: true });
   equal(
     (check.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,

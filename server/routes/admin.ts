@@ -5,7 +5,7 @@ import { HttpError } from "../http_error.ts";
 import { rejectOtherMethods } from "../middleware.ts";
 
 /** `GET /api/health` and `POST /api/clear` (the original's reset, now behind the admin key). */
-export function registerAdminRoutes(app: Hono, { store, options, now }: AppDeps): void {
+export function registerAdminRoutes(app: Hono, { store, keys, now }: AppDeps): void {
   app.get("/api/health", async (c) => {
     try {
       await store.ping();
@@ -26,14 +26,14 @@ export function registerAdminRoutes(app: Hono, { store, options, now }: AppDeps)
   rejectOtherMethods(app, "/api/health", ["GET"]);
 
   app.post("/api/clear", async (c) => {
-    if (!options.adminKey) {
+    if (!keys.adminKey) {
       throw new HttpError(
         403,
         "Clearing is disabled: start the server with --admin-key (or LOOT_ADMIN_KEY) and send that key",
         { code: "clear_disabled" },
       );
     }
-    requireKey(c, options.adminKey, "admin key");
+    requireKey(c, keys.adminKey, "admin key");
     const deleted = await store.clear();
     return c.json({ success: true, message: "Database cleared successfully", deleted });
   });

@@ -1,24 +1,36 @@
 import type { Hono } from "hono";
 import {
-  NdjsonTooLargeError,
+  findFutureTimestamps,
   parseStatSheet,
   parseStatSheetBatch,
   type Problem,
   readNdjson,
+  type StatSheet,
   ValidationError,
 } from "../../lib/mod.ts";
 import type { AppDeps } from "../app.ts";
+import { requireRole } from "../guards.ts";
 import { HttpError } from "../http_error.ts";
-import { formatBytes, limitBody, rejectOtherMethods } from "../middleware.ts";
-import { JSON_MEDIA_TYPES, parseJsonText, readBodyText, requireMediaType } from "../request.ts";
+import { limitBody, rejectOtherMethods } from "../middleware.ts";
+import {
+  explainBodyError,
+  JSON_MEDIA_TYPES,
+  parseJsonText,
+  readBodyStream,
+  readBodyText,
+  requireMediaType,
+} from "../request.ts";
 
 const NDJSON = "application/x-ndjson";
 
 /** `POST /api/submit` (one sheet, the original's endpoint) and `POST /api/submit/batch`. */
-export function registerIngestRoutes(app: Hono, { store, options, now }: AppDeps): void {
-  app.post("/api/submit", limitBody(options.maxSheetBytes), async (c) => {
+export function registerIngestRoutes(app: Hono, { store, options, keys, now }: AppDeps): void {
+  const writer = requireRole(keys, "write");
+  app.post("/api/submit", writer, limitBody(options.maxSheetBytes), async (c) => {
     requireMediaType(c, JSON_MEDIA_TYPES);
-    const value = parseJsonText(await readBodyText(c, "one JSON stat sheet"));
+    const value = parseJsonText(
+      await readBodyText(c, "one JSON stat sheet", options.maxSheetBytes),
+    );
     if (Array.isArray(value)) {
       throw new HttpError(
         400,
@@ -30,6 +42,7 @@ export function registerIngestRoutes(app: Hono, { store, options, now }: AppDeps
     }
     const sheet = parseStatSheet(value);
     const receivedAt = now();
+    rejectFutureTimestamps([sheet], receivedAt, false);
     const [outcome] = await store.insertSheets([sheet], { receivedAt });
     const { id, duplicate } = outcome!;
     if (duplicate) {
@@ -53,13 +66,15 @@ export function registerIngestRoutes(app: Hono, { store, options, now }: AppDeps
   });
   rejectOtherMethods(app, "/api/submit", ["POST"]);
 
-  app.post("/api/submit/batch", limitBody(options.maxBatchBytes), async (c) => {
+  app.post("/api/submit/batch", writer, limitBody(options.maxBatchBytes), async (c) => {
     const mediaType = requireMediaType(c, [...JSON_MEDIA_TYPES, NDJSON]);
     const values = mediaType === NDJSON
-      ? await readNdjsonBody(c.req.raw, options)
-      : parseJsonText(await readBodyText(c, "a JSON array of stat sheets"));
+      ? await readNdjsonBody(readBodyStream(c, options.maxBatchBytes), options)
+      : parseJsonText(await readBodyText(c, "a JSON array of stat sheets", options.maxBatchBytes));
     const sheets = parseStatSheetBatch(values, { maxSheets: options.maxBatchSheets });
-    const outcomes = await store.insertSheets(sheets, { receivedAt: now() });
+    const receivedAt = now();
+    rejectFutureTimestamps(sheets, receivedAt, true);
+    const outcomes = await store.insertSheets(sheets, { receivedAt });
     const duplicates = outcomes.filter((outcome) => outcome.duplicate).length;
     return c.json({
       success: true,
@@ -76,10 +91,10 @@ export function registerIngestRoutes(app: Hono, { store, options, now }: AppDeps
  * stopping early at the byte or sheet limit and naming every line that is not JSON.
  */
 async function readNdjsonBody(
-  request: Request,
+  body: ReadableStream<Uint8Array> | null,
   limits: { maxBatchBytes: number; maxBatchSheets: number },
 ): Promise<unknown[]> {
-  if (!request.body) {
+  if (!body) {
     throw new HttpError(400, "Request body is empty: send one stat sheet per line", {
       code: "empty_body",
     });
@@ -87,7 +102,7 @@ async function readNdjsonBody(
   const values: unknown[] = [];
   const problems: Problem[] = [];
   try {
-    for await (const entry of readNdjson(request.body, { maxBytes: limits.maxBatchBytes })) {
+    for await (const entry of readNdjson(body)) {
       if ("error" in entry) {
         const path = `[line ${entry.line}]`;
         problems.push({ path, message: `${path} is not valid JSON: ${entry.error}` });
@@ -99,16 +114,8 @@ async function readNdjsonBody(
       }
     }
   } catch (error) {
-    if (error instanceof NdjsonTooLargeError) {
-      throw new HttpError(
-        413,
-        `Request body exceeds the limit of ${formatBytes(limits.maxBatchBytes)}`,
-        {
-          code: "payload_too_large",
-        },
-      );
-    }
-    throw error;
+    if (error instanceof ValidationError) throw error;
+    explainBodyError(error);
   }
   if (problems.length > 0) throw new ValidationError(problems, { summary: "Malformed NDJSON" });
   if (values.length === 0) {
@@ -117,4 +124,17 @@ async function readNdjsonBody(
     });
   }
   return values;
+}
+
+function rejectFutureTimestamps(
+  sheets: readonly StatSheet[],
+  receivedAt: Date,
+  batch: boolean,
+): void {
+  const problems = findFutureTimestamps(sheets, receivedAt, { batch });
+  if (problems.length > 0) {
+    throw new ValidationError(problems, {
+      summary: batch ? "Invalid batch" : "Invalid stat sheet",
+    });
+  }
 }

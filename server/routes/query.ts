@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { AppDeps } from "../app.ts";
+import { requireRole } from "../guards.ts";
 import { rejectOtherMethods } from "../middleware.ts";
 import {
   readIdParam,
@@ -13,8 +14,9 @@ import {
 export const STATS_PAGE = Object.freeze({ fallback: 1_000, max: 10_000 });
 
 /** `GET /api/stats`, `GET /api/aggregate` and `GET /api/heatmap/:item`: all computed by the store's SQL. */
-export function registerQueryRoutes(app: Hono, { store, options }: AppDeps): void {
-  app.get("/api/stats", async (c) => {
+export function registerQueryRoutes(app: Hono, { store, options, keys }: AppDeps): void {
+  const reader = requireRole(keys, "read");
+  app.get("/api/stats", reader, async (c) => {
     const params = readQuery(c, [
       "match_id",
       "match_prefix",
@@ -54,7 +56,7 @@ export function registerQueryRoutes(app: Hono, { store, options }: AppDeps): voi
   });
   rejectOtherMethods(app, "/api/stats", ["GET"]);
 
-  app.get("/api/aggregate", async (c) => {
+  app.get("/api/aggregate", reader, async (c) => {
     const params = readQuery(c, ["match_id", "match_prefix", "since", "until"]);
     const data = await store.aggregate({
       match_id: readIdParam(params, "match_id"),
@@ -66,7 +68,7 @@ export function registerQueryRoutes(app: Hono, { store, options }: AppDeps): voi
   });
   rejectOtherMethods(app, "/api/aggregate", ["GET"]);
 
-  app.get("/api/heatmap/:item", async (c) => {
+  app.get("/api/heatmap/:item", reader, async (c) => {
     const item = requireItemName(c.req.param("item"), "item");
     const params = readQuery(c, ["bins"]);
     if (params.bins === undefined) {

@@ -39,10 +39,12 @@ interface SheetRow {
   match_duration: number | null;
   player_level: number | null;
   extra: string | null;
+  client_timestamp: string | null;
+  sent_at: string | null;
 }
 
 const SHEET_COLUMNS =
-  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, extra";
+  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, extra, client_timestamp, sent_at";
 
 /**
  * Opens (creating it and its folder when missing) a SQLite database through Deno's built-in
@@ -429,7 +431,7 @@ function joinSheets(filter: { matchPrefix?: string }): { join: string; params: s
 }
 
 function toStoredSheet(row: SheetRow): StoredStatSheet {
-  return {
+  const sheet: StoredStatSheet = {
     id: row.id,
     match_id: row.match_id,
     player_id: row.player_id,
@@ -437,8 +439,14 @@ function toStoredSheet(row: SheetRow): StoredStatSheet {
     looted_items: JSON.parse(row.looted_items),
     locations: JSON.parse(row.locations),
     created_at: row.created_at,
+    received_at: row.created_at,
     match_duration: row.match_duration,
     player_level: row.player_level,
     extra: row.extra === null ? null : JSON.parse(row.extra),
   };
+  if (row.sent_at !== null) {
+    sheet.sent_at = row.sent_at;
+    if (row.client_timestamp !== null) sheet.client_timestamp = row.client_timestamp;
+  }
+  return sheet;
 }

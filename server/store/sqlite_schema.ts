@@ -75,6 +75,11 @@ export const MIGRATIONS: readonly string[] = [
     ).join("\n  ")
   }
   `,
+  // 3: clock-skew correction keeps what the client sent beside the corrected timestamp.
+  `
+  ALTER TABLE stat_sheets ADD COLUMN client_timestamp TEXT;
+  ALTER TABLE stat_sheets ADD COLUMN sent_at TEXT;
+  `,
 ];
 
 /**

@@ -3,8 +3,8 @@ import { setImmediate } from "node:timers";
 import {
   baseCellIndex,
   ConflictError,
+  correctTimestamp,
   fingerprintStatSheet,
-  parseIsoTimestamp,
   type StatSheet,
 } from "../../lib/mod.ts";
 import { ROLLUP_BINS, ROLLUP_MAP, ROLLUP_RESOLUTIONS } from "./sqlite_schema.ts";
@@ -142,7 +142,11 @@ export class GroupCommitWriter {
   ): InsertOutcome {
     const fingerprint = fingerprintStatSheet(sheet);
     const receivedIso = receivedAt.toISOString();
-    const timestamp = sheet.timestamp ?? receivedIso;
+    const correctedMs = correctTimestamp(sheet, receivedAt);
+    // Corrected for the client's clock when it said when it sent the sheet; otherwise as sent.
+    const timestamp = sheet.sent_at !== undefined
+      ? new Date(correctedMs).toISOString()
+      : sheet.timestamp ?? receivedIso;
     // Asked before the insert (afterwards the new row itself would answer), in one statement.
     const seen = this.#prepare(
       `SELECT (SELECT 1 FROM stat_sheets WHERE match_id = ? LIMIT 1) AS match,
@@ -150,8 +154,8 @@ export class GroupCommitWriter {
     ).get(sheet.match_id, sheet.player_id) as { match: number | null; player: number | null };
     const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
-         match_duration, player_level, extra, fingerprint)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         match_duration, player_level, extra, fingerprint, client_timestamp, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (match_id, player_id) DO NOTHING`,
     ).run(
       sheet.match_id,
@@ -160,11 +164,13 @@ export class GroupCommitWriter {
       JSON.stringify(sheet.looted_items),
       JSON.stringify(sheet.locations),
       receivedIso,
-      parseIsoTimestamp(timestamp) ?? receivedAt.getTime(),
+      correctedMs,
       sheet.match_duration ?? null,
       sheet.player_level ?? null,
       sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
       fingerprint,
+      sheet.sent_at === undefined ? null : sheet.timestamp ?? null,
+      sheet.sent_at ?? null,
     );
     if (inserted.changes === 0) {
       const existing = this.#prepare(
