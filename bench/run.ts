@@ -13,7 +13,7 @@ import {
   type StatSheet,
 } from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
-import { startServerProcess } from "../tests/server_process.ts";
+import { startServerProcess } from "../server/child_process.ts";
 import { ensureWrk, runWrk, startBareServer, type WrkResult } from "./load.ts";
 
 interface Figure {

@@ -127,6 +127,16 @@ function describeError(
       headers: error.headers,
     };
   }
+  if (error instanceof Error && error.name === "BadResource") {
+    // The client went away while its body was being read: nobody is left to answer, and nothing was stored.
+    return {
+      status: 400,
+      body: {
+        error: "Request body could not be read: the connection closed",
+        code: "unreadable_body",
+      },
+    };
+  }
   if (error instanceof HTTPException) {
     return {
       status: error.status as ContentfulStatusCode,

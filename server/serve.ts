@@ -6,8 +6,11 @@ export interface RunningServer {
   /** Base URL clients use, e.g. `http://127.0.0.1:5000`. */
   url: string;
   port: number;
-  /** Stops accepting connections and waits for in-flight requests; the store stays open. */
-  shutdown(): Promise<void>;
+  /**
+   * Drains, then stops: requests in flight finish, requests arriving meanwhile get 503 with
+   * `Retry-After` (clients retry them elsewhere or later), then the listener closes. The store stays open.
+   */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /**
@@ -16,14 +19,34 @@ export interface RunningServer {
  */
 export function startServer(
   store: Store,
-  options: { port: number; host: string; app?: AppOptions; signal?: AbortSignal },
+  options: { port: number; host: string; app?: AppOptions },
 ): Promise<RunningServer> {
   const app = createApp(store, options.app);
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+  const handler = async (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    if (draining) {
+      return Response.json({
+        error: "The server is shutting down; retry in a moment",
+        code: "shutting_down",
+      }, {
+        status: 503,
+        headers: { "retry-after": "1", connection: "close" },
+      });
+    }
+    inFlight++;
+    try {
+      return await app.fetch(request, info);
+    } finally {
+      inFlight--;
+      if (draining && inFlight === 0) drained?.();
+    }
+  };
   return new Promise((resolve) => {
     const server = Deno.serve({
       port: options.port,
       hostname: options.host,
-      signal: options.signal,
       onListen: ({ port }) => {
         const shown = options.host === "0.0.0.0" || options.host === "::"
           ? "localhost"
@@ -32,9 +55,21 @@ export function startServer(
         resolve({
           url: `http://${hostPart}:${port}`,
           port,
-          shutdown: () => server.shutdown(),
+          async shutdown({ timeoutMs = 30_000 } = {}) {
+            draining = true;
+            if (inFlight > 0) {
+              // Deno 2.9's shutdown() makes in-flight request bodies unreadable (denoland/deno#36809), so
+              // the listener closes only once nothing is in flight.
+              const { promise, resolve: done } = Promise.withResolvers<void>();
+              drained = done;
+              const timer = setTimeout(done, timeoutMs);
+              await promise;
+              clearTimeout(timer);
+            }
+            await server.shutdown();
+          },
         });
       },
-    }, app.fetch);
+    }, handler);
   });
 }

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { aggregateLoot, parseNdjson, simulateMatches } from "../lib/mod.ts";
 import { makeTempDir } from "./fixtures.ts";
-import { startServerProcess } from "./server_process.ts";
+import { startServerProcess } from "../server/child_process.ts";
 
 async function runCli(
   script: string,

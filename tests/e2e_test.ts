@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { aggregateLoot, createClient, simulateMatches } from "../lib/mod.ts";
 import { makeTempDir } from "./fixtures.ts";
-import { startServerProcess } from "./server_process.ts";
+import { startServerProcess } from "../server/child_process.ts";
 
 Deno.test("the real server process ingests over HTTP, answers the lib client and keeps data across a restart", async () => {
   using dir = makeTempDir();

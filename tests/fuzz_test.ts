@@ -45,7 +45,11 @@ Deno.test("fuzz: the parsers accept or reject with a ValidationError, never anyt
 
 Deno.test("fuzz: arbitrary JSON and bytes to every ingest endpoint never get a 500", async () => {
   using t = createTestApp();
-  const send = async (path: string, body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string>) => {
+  const send = async (
+    path: string,
+    body: Uint8Array<ArrayBuffer> | string,
+    headers: Record<string, string>,
+  ) => {
     const response = await t.app.request(path, { method: "POST", headers, body });
     ok(response.status < 500, `${path} answered ${response.status}`);
     if (response.status >= 400) ok(typeof (await response.json()).error === "string");

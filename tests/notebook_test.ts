@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { makeTempDir } from "./fixtures.ts";
-import { startServerProcess } from "./server_process.ts";
+import { startServerProcess } from "../server/child_process.ts";
 
 const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
 const CHARTS = [

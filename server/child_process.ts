@@ -1,4 +1,4 @@
-/** A real `server/main.ts` child process, for end-to-end tests. */
+/** A real `server/main.ts` child process: for end-to-end tests, benchmarks and the soak run. */
 export interface ServerProcess extends AsyncDisposable {
   url: string;
   child: Deno.ChildProcess;
@@ -6,7 +6,7 @@ export interface ServerProcess extends AsyncDisposable {
   stop(signal?: Deno.Signal): Promise<{ code: number; output: string }>;
 }
 
-const MAIN = new URL("../server/main.ts", import.meta.url).pathname;
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
 /** Starts the server on a free port and waits for its start-up line. */
 export async function startServerProcess(
