@@ -1,0 +1,165 @@
+/**
+ * `deno task soak`: concurrent writers and readers against a real server process on loopback for a
+ * fixed time; reports requests, 5xx answers, lost acknowledgements, p99 latency and server memory.
+ * Exits non-zero when a 5xx, a lost acknowledgement or memory growth is seen.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ApiError, createClient, formatCount, simulateMatches } from "../lib/mod.ts";
+import { startServerProcess } from "../server/child_process.ts";
+import { reportUsageError } from "./_terminal.ts";
+
+const USAGE = `Usage: deno task soak [options]
+
+Options:
+  --seconds N    How long to run (default 60, at most 3600)
+  --writers N    Concurrent writers, alternating single sheets and batches of 50 (default 4)
+  --readers N    Concurrent readers of aggregate, stats and heatmap (default 2)
+  --help         Show this text`;
+
+interface Tally {
+  requests: number;
+  serverErrors: number;
+  otherFailures: number;
+  latenciesMs: number[];
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        seconds: { type: "string" },
+        writers: { type: "string" },
+        readers: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    return reportUsageError((error as Error).message, USAGE);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const seconds = Number(values.seconds ?? 60);
+  const writers = Number(values.writers ?? 4);
+  const readers = Number(values.readers ?? 2);
+  for (
+    const [name, value, max] of [["seconds", seconds, 3600], ["writers", writers, 64], [
+      "readers",
+      readers,
+      64,
+    ]] as const
+  ) {
+    if (!Number.isInteger(value) || value < (name === "readers" ? 0 : 1) || value > max) {
+      return reportUsageError(`--${name} must be a whole number up to ${max}, got ${value}`, USAGE);
+    }
+  }
+  const dir = await Deno.makeTempDir({ prefix: "loot_soak_" });
+  const server = await startServerProcess(["--db", `${dir}/soak.db`]);
+  const rss = () =>
+    Number(
+      Deno.readTextFileSync(`/proc/${server.child.pid}/status`).match(/VmRSS:\s+(\d+) kB/)?.[1] ??
+        0,
+    ) / 1024;
+  try {
+    const client = createClient(server.url, { retries: 0 });
+    const writes: Tally = { requests: 0, serverErrors: 0, otherFailures: 0, latenciesMs: [] };
+    const reads: Tally = { requests: 0, serverErrors: 0, otherFailures: 0, latenciesMs: [] };
+    let acknowledged = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const memory: number[] = [];
+    const sampler = setInterval(() => memory.push(rss()), 1000);
+    console.error(
+      `Soaking ${server.url} for ${seconds} s with ${writers} writers and ${readers} readers …`,
+    );
+
+    const timed = async (tally: Tally, call: () => Promise<unknown>) => {
+      const started = performance.now();
+      tally.requests++;
+      try {
+        await call();
+        tally.latenciesMs.push(performance.now() - started);
+        return true;
+      } catch (error) {
+        if (error instanceof ApiError && error.status >= 500) tally.serverErrors++;
+        else tally.otherFailures++;
+        return false;
+      }
+    };
+    const writer = async (index: number) => {
+      const sheets = simulateMatches({ matches: 10_000_000, matchPrefix: `soak${index}` });
+      for (let round = 0; performance.now() < deadline; round++) {
+        const batch = Array.from({ length: round % 2 === 0 ? 1 : 50 }, () => sheets.next().value!);
+        const ok = await timed(
+          writes,
+          () =>
+            batch.length === 1
+              ? client.submit(batch[0]!)
+              : client.submitBatch(batch, { chunkSize: 50 }).then((summary) => {
+                if (summary.failed > 0) throw new ApiError(500, summary.errors[0]);
+              }),
+        );
+        if (ok) acknowledged += batch.length;
+      }
+    };
+    const reader = async (index: number) => {
+      for (let round = index; performance.now() < deadline; round++) {
+        await timed(reads, () =>
+          [
+            () => client.aggregate(),
+            () => client.stats({ limit: 100 }),
+            () => client.heatmapGrid("rubber_duck", { bins: 20 }),
+          ][round % 3]!());
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: writers }, (_, i) => writer(i)),
+      ...Array.from({ length: readers }, (_, i) => reader(i)),
+    ]);
+    clearInterval(sampler);
+    const stored = (await client.aggregate()).total_stat_sheets;
+    const lost = Math.max(0, acknowledged - stored);
+    // Memory over the second half against the first: a leak shows as steady growth.
+    const warm = memory.slice(1, Math.max(2, Math.ceil(memory.length / 2)));
+    const late = memory.slice(Math.ceil(memory.length / 2));
+    const start = Math.max(...warm);
+    const end = Math.max(...late);
+    const flat = end <= start * 1.25 + 16;
+
+    const p = (values: number[], q: number) =>
+      values.sort((a, b) => a - b)[Math.floor((values.length - 1) * q)] ?? NaN;
+    const lines = [
+      `Duration           ${seconds} s, ${writers} writers, ${readers} readers`,
+      `Requests           ${formatCount(writes.requests + reads.requests)} (${
+        formatCount((writes.requests + reads.requests) / seconds)
+      }/s): ${formatCount(writes.requests)} writes, ${formatCount(reads.requests)} reads`,
+      `Sheets acknowledged ${formatCount(acknowledged)}, stored ${
+        formatCount(stored)
+      }, lost ${lost}`,
+      `5xx answers        ${writes.serverErrors + reads.serverErrors}`,
+      `Other failures     ${writes.otherFailures + reads.otherFailures}`,
+      `Write latency      p50 ${p(writes.latenciesMs, 0.5).toFixed(1)} ms, p99 ${
+        p(writes.latenciesMs, 0.99).toFixed(1)
+      } ms`,
+      `Read latency       p50 ${p(reads.latenciesMs, 0.5).toFixed(1)} ms, p99 ${
+        p(reads.latenciesMs, 0.99).toFixed(1)
+      } ms`,
+      `Server RSS         ${start.toFixed(0)} MiB early, ${end.toFixed(0)} MiB late (${
+        flat ? "flat" : "GROWING"
+      })`,
+    ];
+    console.log(lines.join("\n"));
+    const passed = writes.serverErrors + reads.serverErrors === 0 && lost === 0 && flat;
+    console.log(passed ? "Soak passed" : "Soak FAILED");
+    return passed ? 0 : 1;
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.exit(await main());
