@@ -3,12 +3,11 @@
  * Opens the file read-only, so it is safe beside a running server.
  * @module
  */
-import { parseArgs } from "node:util";
 import { existsSync, statSync } from "node:fs";
 import { formatCount } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
-import { reportUsageError } from "./_terminal.ts";
+import { readFlags, reportUsageError } from "./_terminal.ts";
 
 const USAGE = `Usage: deno task db-summary [options]
 
@@ -20,25 +19,12 @@ Options:
   --help         Show this text`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        db: { type: "string" },
-        newest: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return reportUsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const flags = readFlags(USAGE, {
+    db: { type: "string" },
+    newest: { type: "string" },
+  });
+  if (typeof flags === "number") return flags;
+  const { values } = flags;
   const path = values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH;
   const newest = Number(values.newest ?? "5");
   if (!Number.isInteger(newest) || newest < 0 || newest > 1_000) {

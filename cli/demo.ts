@@ -3,7 +3,6 @@
  * port, then runs the notebook's five steps through the same lib/ functions and writes six charts.
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import {
   buildLocalCharts,
@@ -26,7 +25,7 @@ import {
 import { DEFAULT_DB_PATH } from "../server/config.ts";
 import { startServer } from "../server/serve.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
-import { createProgressWriter, reportUsageError } from "./_terminal.ts";
+import { createProgressWriter, readFlags, reportUsageError } from "./_terminal.ts";
 
 const USAGE = `Usage: deno task demo [options]
 
@@ -44,30 +43,17 @@ Options:
   --help           Show this text`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        db: { type: "string" },
-        fresh: { type: "boolean" },
-        out: { type: "string" },
-        matches: { type: "string" },
-        players: { type: "string" },
-        items: { type: "string" },
-        seed: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return reportUsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const flags = readFlags(USAGE, {
+    db: { type: "string" },
+    fresh: { type: "boolean" },
+    out: { type: "string" },
+    matches: { type: "string" },
+    players: { type: "string" },
+    items: { type: "string" },
+    seed: { type: "string" },
+  });
+  if (typeof flags === "number") return flags;
+  const { values } = flags;
   const integer = (name: "matches" | "players" | "seed") => {
     const text = values[name];
     if (text === undefined) return undefined;

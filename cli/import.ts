@@ -3,7 +3,6 @@
  * (memory stays flat for any file size), validating every line, with a progress bar.
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   ConflictError,
   formatCount,
@@ -15,7 +14,7 @@ import {
 } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
-import { createProgressWriter, reportUsageError } from "./_terminal.ts";
+import { createProgressWriter, readFlags, reportUsageError } from "./_terminal.ts";
 
 const USAGE = `Usage: deno task import FILE.ndjson [options]
 
@@ -29,27 +28,13 @@ Options:
   --help             Show this text`;
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      options: {
-        db: { type: "string" },
-        "batch-size": { type: "string" },
-        "skip-invalid": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    return reportUsageError((error as Error).message, USAGE);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const flags = readFlags(USAGE, {
+    db: { type: "string" },
+    "batch-size": { type: "string" },
+    "skip-invalid": { type: "boolean" },
+  }, { positionals: true });
+  if (typeof flags === "number") return flags;
+  const { values, positionals } = flags;
   if (positionals.length !== 1) {
     return reportUsageError("Name exactly one NDJSON file to import", USAGE);
   }

@@ -3,14 +3,13 @@
  * outputs/simulator.executed.ipynb, starting a server in-process when none answers at LOOT_SERVER.
  * @module
  */
-import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { createClient } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
 import { type RunningServer, startServer } from "../server/serve.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import type { Store } from "../server/store/store.ts";
-import { reportUsageError } from "./_terminal.ts";
+import { readFlags, reportUsageError } from "./_terminal.ts";
 
 const USAGE = `Usage: deno task notebook [options]
 
@@ -35,27 +34,14 @@ then install Deno's kernel: deno jupyter --install`;
 const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        out: { type: "string" },
-        db: { type: "string" },
-        fresh: { type: "boolean" },
-        timeout: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return reportUsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const flags = readFlags(USAGE, {
+    out: { type: "string" },
+    db: { type: "string" },
+    fresh: { type: "boolean" },
+    timeout: { type: "string" },
+  });
+  if (typeof flags === "number") return flags;
+  const { values } = flags;
   const timeout = values.timeout ?? "600";
   if (!/^\d{1,5}$/.test(timeout)) {
     return reportUsageError(

@@ -3,7 +3,6 @@
  * them to a server, or write them as NDJSON.
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import {
   aggregateLoot,
@@ -15,7 +14,7 @@ import {
   type SimulationOptions,
   ValidationError,
 } from "../lib/mod.ts";
-import { createProgressWriter, reportUsageError } from "./_terminal.ts";
+import { createProgressWriter, readFlags, reportUsageError } from "./_terminal.ts";
 
 const USAGE = `Usage: deno task simulate [options]
 
@@ -36,34 +35,21 @@ Options:
   --help             Show this text`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        matches: { type: "string" },
-        players: { type: "string" },
-        items: { type: "string" },
-        "max-per-item": { type: "string" },
-        seed: { type: "string" },
-        "start-time": { type: "string" },
-        server: { type: "string" },
-        "batch-size": { type: "string" },
-        concurrency: { type: "string" },
-        "generate-only": { type: "boolean" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return reportUsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const flags = readFlags(USAGE, {
+    matches: { type: "string" },
+    players: { type: "string" },
+    items: { type: "string" },
+    "max-per-item": { type: "string" },
+    seed: { type: "string" },
+    "start-time": { type: "string" },
+    server: { type: "string" },
+    "batch-size": { type: "string" },
+    concurrency: { type: "string" },
+    "generate-only": { type: "boolean" },
+    out: { type: "string" },
+  });
+  if (typeof flags === "number") return flags;
+  const { values } = flags;
   let options: SimulationOptions, batchSize: number, concurrency: number;
   try {
     const integerFlag = (name: keyof typeof values) =>

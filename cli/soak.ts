@@ -4,10 +4,9 @@
  * Exits non-zero when a 5xx, a lost acknowledgement or memory growth is seen.
  * @module
  */
-import { parseArgs } from "node:util";
 import { ApiError, createClient, formatCount, simulateMatches } from "../lib/mod.ts";
 import { startServerProcess } from "../server/child_process.ts";
-import { reportUsageError } from "./_terminal.ts";
+import { readFlags, reportUsageError } from "./_terminal.ts";
 
 const USAGE = `Usage: deno task soak [options]
 
@@ -25,25 +24,13 @@ interface Tally {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        seconds: { type: "string" },
-        writers: { type: "string" },
-        readers: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    return reportUsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const flags = readFlags(USAGE, {
+    seconds: { type: "string" },
+    writers: { type: "string" },
+    readers: { type: "string" },
+  });
+  if (typeof flags === "number") return flags;
+  const { values } = flags;
   const seconds = Number(values.seconds ?? 60);
   const writers = Number(values.writers ?? 4);
   const readers = Number(values.readers ?? 2);

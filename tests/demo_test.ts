@@ -1,16 +1,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { makeTempDir } from "./fixtures.ts";
+import { makeTempDir, SIX_CHARTS } from "./fixtures.ts";
 import { decodePng, inkShare } from "./png.ts";
-
-const CHARTS = [
-  "loot_totals",
-  "duck_heatmap",
-  "local_vs_server_comparison",
-  "server_duck_heatmap",
-  "item_distribution",
-  "performance_dashboard",
-];
 
 async function runDemo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -34,7 +25,7 @@ Deno.test("deno task demo runs the five steps and writes six charts that hold a 
   match(stdout, /2\. Generated 200 stat sheets \(50 matches × 4 players, seed 42\)/);
   match(stdout, /5\. Server totals equal local totals for all 5 items/);
   equal(stderr.includes("DeprecationWarning"), false, "no runtime noise for the user");
-  for (const chart of CHARTS) {
+  for (const chart of SIX_CHARTS) {
     match(stdout, new RegExp(`${chart}\\.png`));
     for (const extension of ["svg", "vl.json"]) ok(existsSync(`${dir.path}/${chart}.${extension}`));
     const png = decodePng(await Deno.readFile(`${dir.path}/${chart}.png`));

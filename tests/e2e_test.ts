@@ -57,3 +57,24 @@ Deno.test("the server process reads LOOT_DB and LOOT_ADMIN_KEY and rejects bad f
     /--port must be a port number from 0 to 65535, got "http"[\s\S]*Usage: deno task server/,
   );
 });
+
+Deno.test("the server warns loudly when it listens beyond loopback without a write key", async () => {
+  using dir = makeTempDir();
+  const exposed = await startServerProcess(["--host", "0.0.0.0", "--db", `${dir.path}/open.db`]);
+  const { output } = await exposed.stop();
+  match(
+    output,
+    /WARNING: listening on a non-loopback address without a write key[\s\S]*Set --write-key/,
+  );
+  const guarded = await startServerProcess([
+    "--host",
+    "0.0.0.0",
+    "--db",
+    `${dir.path}/open.db`,
+    "--write-key",
+    "w",
+  ]);
+  const quiet = await guarded.stop();
+  equal(quiet.output.includes("WARNING"), false);
+  match(quiet.output, /keys: write\)/);
+});

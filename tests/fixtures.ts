@@ -62,3 +62,13 @@ export function makeTempDir(): { path: string } & Disposable {
   const path = Deno.makeTempDirSync({ prefix: "loot_test_" });
   return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
 }
+
+/** The six charts the demo and the notebook write, in the original notebook's order. */
+export const SIX_CHARTS = [
+  "loot_totals",
+  "duck_heatmap",
+  "local_vs_server_comparison",
+  "server_duck_heatmap",
+  "item_distribution",
+  "performance_dashboard",
+] as const;

@@ -1,17 +1,9 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { makeTempDir } from "./fixtures.ts";
+import { makeTempDir, SIX_CHARTS } from "./fixtures.ts";
 import { startServerProcess } from "../server/child_process.ts";
 
 const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
-const CHARTS = [
-  "loot_totals",
-  "duck_heatmap",
-  "local_vs_server_comparison",
-  "server_duck_heatmap",
-  "item_distribution",
-  "performance_dashboard",
-];
 
 /** Jupyter is optional on a laptop, required in CI (where .ci/run installs it). */
 async function jupyterMissing(): Promise<string | undefined> {
@@ -75,7 +67,7 @@ Deno.test({
       output.data?.["application/vnd.vegalite.v5+json"] && output.data?.["image/svg+xml"]
     );
     equal(bundles.length, 6);
-    for (const chart of CHARTS) {
+    for (const chart of SIX_CHARTS) {
       for (const extension of ["png", "svg", "vl.json"]) {
         ok(existsSync(`${dir.path}/${chart}.${extension}`), `${chart}.${extension}`);
       }
