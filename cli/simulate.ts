@@ -9,6 +9,8 @@ import {
   createClient,
   formatCount,
   formatUploadProgress,
+  lastSimulatedTimestamp,
+  MAX_FUTURE_MS,
   simulateMatches,
   SIMULATION_DEFAULTS,
   type SimulationOptions,
@@ -96,6 +98,20 @@ async function upload(
   options: SimulationOptions,
   { server, batchSize, concurrency }: { server: string; batchSize: number; concurrency: number },
 ): Promise<number> {
+  // The server refuses timestamps more than 24 h ahead of its clock: say so now, not after an hour of uploads.
+  const last = lastSimulatedTimestamp(options);
+  if (last > Date.now() + MAX_FUTURE_MS) {
+    const span = last - Date.parse(options.startTime ?? SIMULATION_DEFAULTS.startTime);
+    console.error(
+      `This run's timestamps reach ${
+        new Date(last).toISOString()
+      }, more than 24 h ahead of now, and the server would refuse them.\n` +
+        `Start it earlier, e.g. --start-time ${
+          new Date(Date.now() - span).toISOString().replace(".000Z", "Z")
+        }, or simulate fewer matches.`,
+    );
+    return 2;
+  }
   const client = createClient(server);
   const health = await client.checkHealth();
   if (!health.healthy) {

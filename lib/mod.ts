@@ -12,6 +12,8 @@ export { correctTimestamp, findFutureTimestamps, MAX_FUTURE_MS } from "./clock.t
 export { parseStatSheet, parseStatSheetBatch, SHEET_LIMITS, typeName } from "./validate.ts";
 export { canonicalJson, fingerprintStatSheet } from "./fingerprint.ts";
 export {
+  lastSimulatedTimestamp,
+  MATCH_PREFIX_PATTERN,
   type ResolvedSimulationOptions,
   resolveSimulationOptions,
   simulateMatches,

@@ -19,7 +19,7 @@ export interface SimulationOptions {
   seed?: number;
   /** When the first match starts, ISO 8601 (default `2025-10-23T10:00:00Z`, a fixed instant, so re-runs are duplicates). */
   startTime?: string;
-  /** Seconds between the starts of consecutive matches (default 600). */
+  /** Seconds between the starts of consecutive matches (default 60: a live game starts matches all the time). */
   matchIntervalSeconds?: number;
   /** Match ids are `${matchPrefix}_001`… (default `match`, as the original). */
   matchPrefix?: string;
@@ -37,7 +37,7 @@ export const SIMULATION_DEFAULTS: Readonly<ResolvedSimulationOptions> = Object.f
   mapSize: Object.freeze({ width: 100, height: 100 }),
   seed: 42,
   startTime: "2025-10-23T10:00:00Z",
-  matchIntervalSeconds: 600,
+  matchIntervalSeconds: 60,
   matchPrefix: "match",
 });
 
@@ -150,4 +150,11 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(value).filter(([, entry]) => entry !== undefined),
   ) as Partial<T>;
+}
+
+/** The latest timestamp a simulation produces (its last match's start plus the longest match), epoch ms. */
+export function lastSimulatedTimestamp(options: SimulationOptions = {}): number {
+  const config = resolveSimulationOptions(options);
+  return Date.parse(config.startTime) +
+    ((config.matches - 1) * config.matchIntervalSeconds + 1800) * 1000;
 }

@@ -79,6 +79,12 @@ Deno.test("the CLIs explain bad flags and an unreachable server", async () => {
     noServer.stderr,
     /Server at http:\/\/127\.0\.0\.1:9 is not available[\s\S]*Start it with: deno task server/,
   );
+  const tooFar = await runCli("simulate.ts", ["--matches", "100000000"]);
+  equal(tooFar.code, 2);
+  match(
+    tooFar.stderr,
+    /more than 24 h ahead of now, and the server would refuse them\.\nStart it earlier, e\.g\. --start-time /,
+  );
   const noDb = await runCli("db_summary.ts", ["--db", "/nonexistent/loot.db"]);
   equal(noDb.code, 1);
   match(noDb.stderr, /No database at \/nonexistent\/loot\.db/);

@@ -1,5 +1,10 @@
 import { deepStrictEqual, equal, notDeepStrictEqual, ok, throws } from "node:assert/strict";
-import { createRandom, parseStatSheet, simulateMatches } from "../lib/mod.ts";
+import {
+  createRandom,
+  lastSimulatedTimestamp,
+  parseStatSheet,
+  simulateMatches,
+} from "../lib/mod.ts";
 
 Deno.test("simulateMatches() reproduces the original generator's ids and shape by default", () => {
   const sheets = [...simulateMatches()];
@@ -89,4 +94,15 @@ Deno.test("createRandom() is reproducible and uniform enough", () => {
     const share = draws.filter((draw) => draw === value).length / draws.length;
     ok(Math.abs(share - 1 / 6) < 0.01, `share of ${value} is ${share}`);
   }
+});
+
+Deno.test("lastSimulatedTimestamp() bounds a run's timestamps, so a million sheets stay in the past", () => {
+  const options = { matches: 250_000, seed: 1 };
+  const last = lastSimulatedTimestamp(options);
+  ok(last < Date.parse("2026-05-01T00:00:00Z"), "a million default sheets end months before today");
+  let latest = 0;
+  for (const sheet of simulateMatches({ ...options, matches: 2_000 })) {
+    latest = Math.max(latest, Date.parse(sheet.timestamp!));
+  }
+  ok(latest <= lastSimulatedTimestamp({ ...options, matches: 2_000 }));
 });
