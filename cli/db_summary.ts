@@ -39,7 +39,10 @@ async function main(): Promise<number> {
   }
   using store = openSqliteStore(path, { readOnly: true });
   const totals = await store.aggregate();
-  console.log(`Database     ${path} (${formatCount(statSync(path).size)} bytes)`);
+  // Recent writes sit in the write-ahead log until a checkpoint: count it, or a busy database looks empty.
+  const walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
+  const wal = walBytes > 0 ? ` + ${formatCount(walBytes)} in the write-ahead log` : "";
+  console.log(`Database     ${path} (${formatCount(statSync(path).size)} bytes${wal})`);
   console.log(`Stat sheets  ${formatCount(totals.total_stat_sheets)}`);
   console.log(`Matches      ${formatCount(totals.total_matches)}`);
   console.log(`Players      ${formatCount(totals.total_players)}`);
