@@ -168,14 +168,12 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Loot
     async aggregate(query = {}) {
       return (await send<{ data: Aggregate }>("GET", `/api/aggregate${toQuery(query)}`)).data;
     },
-    async heatmap(item) {
-      return (await send<{ data: HeatmapPoints }>(
-        "GET",
-        `/api/heatmap/${encodeURIComponent(item)}`,
-      )).data;
+    async heatmap(item, options = {}) {
+      const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery(options)}`;
+      return (await send<{ data: HeatmapPoints }>("GET", path)).data;
     },
-    async heatmapGrid(item, { bins }) {
-      const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery({ bins })}`;
+    async heatmapGrid(item, { bins, match_prefix }) {
+      const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery({ bins, match_prefix })}`;
       return (await send<{ data: HeatmapGrid }>("GET", path)).data;
     },
     async clear(adminKey) {

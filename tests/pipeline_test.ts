@@ -1,12 +1,17 @@
 import { deepStrictEqual, equal, match, notEqual } from "node:assert/strict";
 import {
   compareTotals,
+  createClient,
   explainServerStatus,
+  fetchServerReport,
   generateSheets,
   heatmapName,
   matchPrefixOf,
   resolvePipelineConfig,
+  summarizeLocally,
+  uploadSheets,
 } from "../lib/mod.ts";
+import { createTestApp } from "./fixtures.ts";
 
 Deno.test("the original configuration keeps match_001 ids; any other gets a prefix of its own", () => {
   const original = resolvePipelineConfig();
@@ -65,4 +70,22 @@ Deno.test("the notebook only imports lib/mod.ts, has outputs cleared, and every 
       equal(specifier, "../lib/mod.ts");
     }
   }
+});
+
+Deno.test("fetchServerReport() reads back exactly this run when the server holds other runs too", async () => {
+  using t = createTestApp();
+  const client = createClient("http://test", { fetch: (request) => t.app.fetch(request) });
+  const original = resolvePipelineConfig({ matches: 8 });
+  const withShield = resolvePipelineConfig({ matches: 8, items: [...original.items, "shield"] });
+  await uploadSheets(client, generateSheets(original));
+  const sheets = generateSheets(withShield);
+  await uploadSheets(client, sheets);
+  const local = summarizeLocally(sheets, withShield);
+  const remote = await fetchServerReport(client, withShield);
+  deepStrictEqual(remote.aggregate, local.aggregate);
+  deepStrictEqual(remote.grid, local.grid);
+  equal(
+    (await client.heatmap("rubber_duck", { match_prefix: matchPrefixOf(withShield) })).count,
+    local.grid.count,
+  );
 });

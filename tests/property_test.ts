@@ -23,7 +23,7 @@ Deno.test("the server's aggregate and heatmap grid equal the local ones for rand
         playersPerMatch: fc.integer({ min: 1, max: 6 }),
         items: fc.uniqueArray(itemName, { minLength: 1, maxLength: 6 }),
         maxPerItem: fc.integer({ min: 0, max: 9 }),
-        bins: fc.integer({ min: 1, max: 40 }),
+        bins: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(50, 100, 200)),
       }),
       async ({ bins, ...options }) => {
         using t = createTestApp();
@@ -33,6 +33,11 @@ Deno.test("the server's aggregate and heatmap grid equal the local ones for rand
         const item = options.items[0]!;
         deepStrictEqual(
           (await getJson(t.app, `/api/heatmap/${item}?bins=${bins}`)).body.data,
+          binItemLocations(sheets, item, { bins }),
+        );
+        // The same grid through the SQL path that a match-prefix filter takes.
+        deepStrictEqual(
+          (await getJson(t.app, `/api/heatmap/${item}?bins=${bins}&match_prefix=match_`)).body.data,
           binItemLocations(sheets, item, { bins }),
         );
       },

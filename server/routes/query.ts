@@ -70,14 +70,15 @@ export function registerQueryRoutes(app: Hono, { store, options, keys }: AppDeps
 
   app.get("/api/heatmap/:item", reader, async (c) => {
     const item = requireItemName(c.req.param("item"), "item");
-    const params = readQuery(c, ["bins"]);
+    const params = readQuery(c, ["bins", "match_prefix"]);
+    const matchPrefix = readIdParam(params, "match_prefix");
     if (params.bins === undefined) {
-      return c.json({ success: true, data: await store.heatmapPoints(item) });
+      return c.json({ success: true, data: await store.heatmapPoints(item, { matchPrefix }) });
     }
     const bins = readIntegerParam(params, "bins", { min: 1, max: 200, fallback: 20 });
     return c.json({
       success: true,
-      data: await store.heatmapGrid(item, { bins, mapSize: options.mapSize }),
+      data: await store.heatmapGrid(item, { bins, mapSize: options.mapSize, matchPrefix }),
     });
   });
   rejectOtherMethods(app, "/api/heatmap/:item", ["GET"]);

@@ -222,37 +222,29 @@ export class SqliteStore implements Store {
   ): Promise<HeatmapGrid> {
     await Promise.resolve();
     const grid = createEmptyGrid(item, options);
-    const { width, height } = options.mapSize ?? { width: 100, height: 100 };
-    if (
-      options.matchPrefix === undefined && width === ROLLUP_MAP.width &&
-      height === ROLLUP_MAP.height &&
-      ROLLUP_BINS === BASE_BINS
-    ) {
+    const map = options.mapSize ?? { width: 100, height: 100 };
+    const onRollupMap = map.width === ROLLUP_MAP.width && map.height === ROLLUP_MAP.height;
+    const divides = ROLLUP_BINS === BASE_BINS && BASE_BINS % options.bins === 0;
+    if (onRollupMap && divides && options.matchPrefix === undefined) {
       const resolution = ROLLUP_RESOLUTIONS.find((bins) => bins % options.bins === 0);
       if (resolution !== undefined) return this.#heatmapFromRollup(grid, resolution);
     }
     const { join, params } = joinSheets(options);
-    // Same arithmetic as lib's binIndex, so the server's grid equals a local one exactly.
+    // The same arithmetic as lib's binIndex, so the server's grid equals a local one exactly: bins
+    // that divide the base grid come from the base cell, other bins directly.
+    const cell = (axis: "x" | "y") => {
+      if (divides) return cellSql(axis, options.bins, map);
+      const extent = axis === "x" ? map.width : map.height;
+      return `CASE WHEN x >= 0 AND x <= ${map.width} AND y >= 0 AND y <= ${map.height}
+        THEN MIN(${options.bins - 1}, CAST(${axis} / ${
+        extent / options.bins
+      } AS INTEGER)) ELSE -1 END`;
+    };
     const rows = this.#prepare(
-      `SELECT CASE WHEN x >= 0 AND x <= ? AND y >= 0 AND y <= ?
-                THEN MIN(? - 1, CAST(x / ? AS INTEGER)) ELSE -1 END AS col,
-              CASE WHEN x >= 0 AND x <= ? AND y >= 0 AND y <= ?
-                THEN MIN(? - 1, CAST(y / ? AS INTEGER)) ELSE -1 END AS row,
-              SUM(count) AS units
+      `SELECT ${cell("x")} AS col, ${cell("y")} AS row, SUM(count) AS units
        FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL
        GROUP BY col, row`,
-    ).all(
-      ...params,
-      grid.width,
-      grid.height,
-      grid.bins,
-      grid.width / grid.bins,
-      grid.width,
-      grid.height,
-      grid.bins,
-      grid.height / grid.bins,
-      item,
-    ) as unknown as { col: number; row: number; units: number }[];
+    ).all(...params, item) as unknown as { col: number; row: number; units: number }[];
     for (const { col, row, units } of rows) {
       if (col < 0) grid.outside += units;
       else {

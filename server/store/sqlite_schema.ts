@@ -86,10 +86,16 @@ export const MIGRATIONS: readonly string[] = [
  * SQL for a point's cell along one axis at a rollup resolution (`-1` when the point is off the map):
  * the base cell (lib's baseCellIndex) divided down, so rollups, recounts and local grids agree exactly.
  */
-export function cellSql(axis: "x" | "y", bins: number): string {
-  const extent = axis === "x" ? ROLLUP_MAP.width : ROLLUP_MAP.height;
-  return `CASE WHEN x >= 0 AND x <= ${ROLLUP_MAP.width} AND y >= 0 AND y <= ${ROLLUP_MAP.height}
+export function cellSql(axis: "x" | "y", bins: number, map: MapExtent = ROLLUP_MAP): string {
+  const extent = axis === "x" ? map.width : map.height;
+  return `CASE WHEN x >= 0 AND x <= ${map.width} AND y >= 0 AND y <= ${map.height}
     THEN MIN(${ROLLUP_BINS - 1}, CAST(${axis} / ${extent / ROLLUP_BINS} AS INTEGER)) / ${
     ROLLUP_BINS / bins
   } ELSE -1 END`;
+}
+
+/** A map's width and height. */
+export interface MapExtent {
+  width: number;
+  height: number;
 }
