@@ -10,7 +10,12 @@ import type { StatSheet } from "./types.ts";
 export function fingerprintStatSheet(sheet: StatSheet): string {
   // sent_at changes on every retry by design (it is the client's clock at sending), so it is not content.
   const { sent_at: _sentAt, ...content } = sheet;
-  return createHash("sha256").update(canonicalJson(content)).digest("hex").slice(0, 32);
+  return hashJson(content);
+}
+
+/** A stable hash of any JSON value, independent of key order: 32 hex characters of SHA-256. */
+export function hashJson(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 32);
 }
 
 /** JSON with object keys sorted at every level, so equal values serialize identically. */

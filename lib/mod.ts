@@ -10,7 +10,7 @@ export { createRandom, type Random } from "./random.ts";
 export { formatTimestamp, parseIsoTimestamp } from "./timestamps.ts";
 export { correctTimestamp, findFutureTimestamps, MAX_FUTURE_MS } from "./clock.ts";
 export { parseStatSheet, parseStatSheetBatch, SHEET_LIMITS, typeName } from "./validate.ts";
-export { canonicalJson, fingerprintStatSheet } from "./fingerprint.ts";
+export { canonicalJson, fingerprintStatSheet, hashJson } from "./fingerprint.ts";
 export {
   lastSimulatedTimestamp,
   MATCH_PREFIX_PATTERN,

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { aggregateLoot, binItemLocations } from "./aggregate.ts";
 import type { LootClient, UploadOptions, UploadSummary } from "./client.ts";
-import { fingerprintStatSheet } from "./fingerprint.ts";
+import { hashJson } from "./fingerprint.ts";
 import { DEFAULT_ITEM_NAMES } from "./items.ts";
 import { formatNdjson } from "./ndjson.ts";
 import { type DatasetProfile, profileSheets } from "./profile.ts";
@@ -62,13 +62,7 @@ export function toSimulationOptions(config: PipelineConfig): SimulationOptions {
   const isOriginal = options.playersPerMatch === SIMULATION_DEFAULTS.playersPerMatch &&
     options.seed === SIMULATION_DEFAULTS.seed &&
     options.items.join(",") === SIMULATION_DEFAULTS.items.join(",");
-  const tag = fingerprintStatSheet({
-    match_id: "",
-    player_id: "",
-    looted_items: {},
-    locations: {},
-    extra: options,
-  });
+  const tag = hashJson(options);
   return {
     ...options,
     matches: config.matches,
