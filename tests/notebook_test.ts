@@ -120,3 +120,40 @@ Deno.test({
     ok(existsSync(`${dir.path}/duck_heatmap.png`));
   },
 });
+
+Deno.test({
+  name:
+    "with the server down, the notebook says how to start it and runs the rest without an error",
+  ignore,
+  async fn() {
+    if (missing) throw new Error(`CI=true but ${missing}`);
+    using dir = makeTempDir();
+    const runner = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        new URL("./notebook_runner.py", import.meta.url).pathname,
+        NOTEBOOK,
+        new URL("../notebooks/", import.meta.url).pathname,
+        "1",
+      ],
+      env: {
+        LOOT_SERVER: "http://127.0.0.1:9",
+        LOOT_OUTPUT_DIR: dir.path,
+        PYDEVD_DISABLE_FILE_VALIDATION: "1",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(runner.code, 0, new TextDecoder().decode(runner.stderr));
+    const [pass] = JSON.parse(new TextDecoder().decode(runner.stdout)) as {
+      errors: string[];
+      charts: number;
+      texts: string[];
+    }[];
+    deepStrictEqual(pass!.errors, []);
+    equal(pass!.charts, 4, "loot totals, heatmap, distribution and dashboard need no server");
+    const text = pass!.texts.join("\n");
+    match(text, /Server not available[\s\S]*deno task server/);
+    match(text, /Upload skipped: the server is not available/);
+    match(text, /Comparison skipped: the server is not available/);
+  },
+});
