@@ -39,21 +39,21 @@ function describeEndpoints(base: string): EndpointDoc[] {
       method: "GET",
       path: "/api/stats",
       summary:
-        "Stored sheets, newest first. Filters: match_id, player_id, item, since, until (ISO 8601), limit (default 1,000, max 10,000), offset.",
+        "Stored sheets, newest first. Filters: match_id, match_prefix, player_id, item (sheets that looted it), since and until (ISO 8601), limit (default 1,000, max 10,000), offset, cursor. The answer's next is the cursor of the following page (null on the last), stable while inserts continue.",
       curl: `curl '${base}/api/stats?match_id=match_001&limit=10'`,
     },
     {
       method: "GET",
       path: "/api/aggregate",
       summary:
-        "Total units per item and distinct matches, players and sheets. Filters: match_id, since, until.",
+        "Total units per item and distinct matches, players and sheets, from rollups. Filters: match_id, match_prefix, since, until.",
       curl: `curl ${base}/api/aggregate`,
     },
     {
       method: "GET",
       path: "/api/heatmap/{item}",
       summary:
-        "Every looted unit's location for an item (a location repeated once per unit), or with ?bins=N (1–200) a bins × bins grid of unit counts over the map.",
+        "Every looted unit's location for an item (a location repeated once per unit), or with ?bins=N (1–200) a bins × bins grid of unit counts over the map. Both take match_prefix.",
       curl: `curl '${base}/api/heatmap/rubber_duck?bins=20'`,
     },
     {
@@ -110,7 +110,10 @@ export function renderHomePage(base: string): string {
   <h1>Loot Telemetry API</h1>
   <p>Game clients send one stat sheet per player per match; this server stores them in SQLite and answers
   listings, aggregates and heatmaps. It is wire-compatible with the original Loot Telemetry Simulator.
-  Errors are JSON: <code>{"error": "…", "code": "…"}</code>, with <code>problems</code> naming each bad field.</p>
+  Errors are JSON: <code>{"error": "…", "code": "…"}</code>, with <code>problems</code> naming each bad field.
+  Bodies may be gzipped (<code>Content-Encoding: gzip</code>). When the server is started with keys, send them as
+  <code>Authorization: Bearer KEY</code> or <code>X-API-Key: KEY</code>: the write key for submissions, the read key for
+  queries, the admin key for everything.</p>
   <p><a href="/api/aggregate">Current totals</a> · <a href="/api/stats?limit=20">Newest sheets</a> · <a href="/api/health">Health</a></p>
   ${rows}
 </body>
