@@ -9,6 +9,7 @@ import {
   createClient,
   fingerprintStatSheet,
   formatCount,
+  prepareSheets,
   simulateMatches,
   type StatSheet,
 } from "../lib/mod.ts";
@@ -100,7 +101,7 @@ async function benchStoreIngest(sheets: StatSheet[]): Promise<number> {
   using store = openSqliteStore(`${workDir}/store.db`);
   const t0 = performance.now();
   for (let i = 0; i < sheets.length; i += 5_000) {
-    await store.insertSheets(sheets.slice(i, i + 5_000), { receivedAt: new Date() });
+    await store.insertSheets(prepareSheets(sheets.slice(i, i + 5_000), new Date()));
   }
   return sheets.length / ((performance.now() - t0) / 1000);
 }
@@ -158,7 +159,7 @@ async function benchReads(): Promise<void> {
           chunk.push(next.value);
         }
         if (chunk.length === 0) break;
-        await store.insertSheets(chunk, { receivedAt: new Date() });
+        await store.insertSheets(prepareSheets(chunk, new Date()));
         stored += chunk.length;
       }
       log(

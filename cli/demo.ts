@@ -21,7 +21,7 @@ import {
   summarizeLocally,
   uploadSheets,
   ValidationError,
-} from "../lib/mod.ts";
+} from "../lib/notebook/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
 import { startServer } from "../server/serve.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";

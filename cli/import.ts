@@ -8,8 +8,9 @@ import {
   formatCount,
   formatProgressBar,
   parseStatSheet,
+  type PreparedSheet,
+  prepareSheet,
   readNdjson,
-  type StatSheet,
   ValidationError,
 } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
@@ -77,11 +78,11 @@ async function main(): Promise<number> {
     }),
   );
 
-  let batch: StatSheet[] = [];
+  let batch: PreparedSheet[] = [];
   const flush = async () => {
     while (batch.length > 0) {
       try {
-        const outcomes = await store.insertSheets(batch, { receivedAt: new Date() });
+        const outcomes = await store.insertSheets(batch);
         const duplicates = outcomes.filter((outcome) => outcome.duplicate).length;
         tally.duplicates += duplicates;
         tally.inserted += outcomes.length - duplicates;
@@ -98,12 +99,13 @@ async function main(): Promise<number> {
   };
   try {
     for await (const entry of readNdjson(counted)) {
-      let sheet: StatSheet | undefined;
+      let sheet: PreparedSheet | undefined;
       let problem: string | undefined;
       if ("error" in entry) problem = `not valid JSON: ${entry.error}`;
       else {
         try {
-          sheet = parseStatSheet(entry.value);
+          // The same rules as HTTP ingest (clock correction, the future limit), decided in lib.
+          sheet = prepareSheet(parseStatSheet(entry.value), new Date());
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
           problem = error.problems.map((item) => item.message).join("; ");

@@ -1,4 +1,3 @@
-import type { Problem } from "./errors.ts";
 import { parseIsoTimestamp } from "./timestamps.ts";
 import type { StatSheet } from "./types.ts";
 
@@ -20,26 +19,4 @@ export function correctTimestamp(sheet: StatSheet, receivedAt: Date): number {
   if (sheet.sent_at === undefined) return timestamp;
   const sentAt = parseIsoTimestamp(sheet.sent_at);
   return sentAt === undefined ? timestamp : timestamp + (received - sentAt);
-}
-
-/** Problems for sheets whose corrected timestamp lies more than 24 h after `receivedAt`, each with its index. */
-export function findFutureTimestamps(
-  sheets: readonly StatSheet[],
-  receivedAt: Date,
-  options: { batch?: boolean } = {},
-): Problem[] {
-  const problems: Problem[] = [];
-  sheets.forEach((sheet, index) => {
-    const ahead = correctTimestamp(sheet, receivedAt) - receivedAt.getTime();
-    if (ahead > MAX_FUTURE_MS) {
-      const path = options.batch ? `[${index}].timestamp` : "timestamp";
-      problems.push({
-        path,
-        message: `${path} is ${
-          (ahead / 3_600_000).toFixed(1)
-        } h ahead of the server clock (at most 24 h is accepted), got ${sheet.timestamp}`,
-      });
-    }
-  });
-  return problems;
 }

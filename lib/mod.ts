@@ -1,6 +1,8 @@
 /**
- * Loot Telemetry's shared library: the stat-sheet contract, the simulator, local aggregation and
- * the API client. The server, the CLI and the notebook all call these.
+ * Loot Telemetry's pure domain: the stat-sheet contract and its validation, what gets stored
+ * (`prepareSheet`), the simulator, local aggregation, heatmap geometry and the API client. The
+ * server imports this and nothing else of `lib/`; charts live in `lib/charts/mod.ts`, the
+ * notebook's helpers in `lib/notebook/mod.ts`.
  * @module
  */
 export * from "./types.ts";
@@ -8,7 +10,8 @@ export * from "./errors.ts";
 export * from "./items.ts";
 export { createRandom, type Random } from "./random.ts";
 export { formatTimestamp, parseIsoTimestamp } from "./timestamps.ts";
-export { correctTimestamp, findFutureTimestamps, MAX_FUTURE_MS } from "./clock.ts";
+export { correctTimestamp, MAX_FUTURE_MS } from "./clock.ts";
+export { type PreparedSheet, prepareSheet, prepareSheets } from "./prepare.ts";
 export { parseStatSheet, parseStatSheetBatch, SHEET_LIMITS, typeName } from "./validate.ts";
 export { canonicalJson, fingerprintStatSheet, hashJson } from "./fingerprint.ts";
 export {
@@ -20,16 +23,31 @@ export {
   SIMULATION_DEFAULTS,
   type SimulationOptions,
 } from "./simulate.ts";
+export { aggregateLoot } from "./aggregate.ts";
 export {
+  type AggregateFilter,
+  type HeatmapRequest,
+  parseAggregateQuery,
+  parseHeatmapQuery,
+  parseStatsQuery,
+  type SheetFilter,
+  STATS_PAGE,
+} from "./query.ts";
+export {
+  addToCell,
   addToGrid,
-  aggregateLoot,
   BASE_BINS,
   baseCellIndex,
   binIndex,
+  binIndexSql,
   binItemLocations,
   type BinningOptions,
   createEmptyGrid,
-} from "./aggregate.ts";
+  findRollupResolution,
+  MAP_SIZE,
+  MAX_BINS,
+  ROLLUP_RESOLUTIONS,
+} from "./heatmap.ts";
 export {
   formatNdjson,
   type NdjsonLine,
@@ -40,8 +58,3 @@ export {
 export * from "./client.ts";
 export { formatCount, formatProgressBar, formatUploadProgress } from "./progress.ts";
 export { type DatasetProfile, profileSheets } from "./profile.ts";
-export * from "./pipeline.ts";
-export * from "./charts/specs.ts";
-export * from "./charts/theme.ts";
-export * from "./charts/render.ts";
-export * from "./notebook.ts";

@@ -5,7 +5,8 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { aggregateLoot, binItemLocations } from "./aggregate.ts";
+import { aggregateLoot } from "./aggregate.ts";
+import { binItemLocations } from "./heatmap.ts";
 import type { LootClient, UploadOptions, UploadSummary } from "./client.ts";
 import { hashJson } from "./fingerprint.ts";
 import { DEFAULT_ITEM_NAMES } from "./items.ts";

@@ -1,6 +1,7 @@
 import { ValidationError } from "./errors.ts";
 import { DEFAULT_ITEM_NAMES, describeBadItemName } from "./items.ts";
 import { createRandom } from "./random.ts";
+import { MAP_SIZE } from "./heatmap.ts";
 import type { ItemLocation, MapSize, StatSheet } from "./types.ts";
 
 /** Knobs of the simulator; every one has the original generator's default. */
@@ -13,7 +14,7 @@ export interface SimulationOptions {
   items?: readonly string[];
   /** Largest count of one item per player; counts are uniform on 0…max (default 5). */
   maxPerItem?: number;
-  /** Map extent locations fall in (default 100 × 100). */
+  /** Map extent locations fall in (default {@link MAP_SIZE}). */
   mapSize?: MapSize;
   /** PRNG seed: the same seed and options give identical sheets (default 42). */
   seed?: number;
@@ -34,7 +35,7 @@ export const SIMULATION_DEFAULTS: Readonly<ResolvedSimulationOptions> = Object.f
   playersPerMatch: 4,
   items: DEFAULT_ITEM_NAMES,
   maxPerItem: 5,
-  mapSize: Object.freeze({ width: 100, height: 100 }),
+  mapSize: MAP_SIZE,
   seed: 42,
   startTime: "2025-10-23T10:00:00Z",
   matchIntervalSeconds: 60,

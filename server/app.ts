@@ -1,71 +1,39 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ConflictError, type MapSize, NotFoundError, ValidationError } from "../lib/mod.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../lib/mod.ts";
 import { cors } from "hono/cors";
-import { type AccessKeys, limitRate } from "./guards.ts";
+import { type AppEnv, type AppOptions, resolveDeps } from "./deps.ts";
+import { limitRate } from "./guards.ts";
 import { HttpError } from "./http_error.ts";
-import type { RateLimit } from "./rate_limit.ts";
-import { registerAdminRoutes } from "./routes/admin.ts";
-import { registerHomeRoutes } from "./routes/home.ts";
-import { registerIngestRoutes } from "./routes/ingest.ts";
-import { registerQueryRoutes } from "./routes/query.ts";
+import { logAccess } from "./middleware.ts";
+import { createAdminRoutes } from "./routes/admin.ts";
+import { createAggregateRoutes } from "./routes/aggregate.ts";
+import { createHeatmapRoutes } from "./routes/heatmap.ts";
+import { createHomeRoutes } from "./routes/home.ts";
+import { createIngestRoutes } from "./routes/ingest.ts";
+import { createStatsRoutes } from "./routes/stats.ts";
 import type { Store } from "./store/store.ts";
 
-/** Options of {@link createApp}; every one has a documented default. */
-export interface AppOptions extends AccessKeys {
-  /** Origins allowed to call the API from a browser (CORS); none by default, so only same-origin pages can. */
-  corsOrigins?: readonly string[];
-  /** Per-client token bucket; unlimited when unset. */
-  rateLimit?: RateLimit;
-  /** Largest batch in sheets (default 5,000). */
-  maxBatchSheets?: number;
-  /** Largest batch body (default 8 MiB). */
-  maxBatchBytes?: number;
-  /** Largest single-sheet body (default 1 MiB). */
-  maxSheetBytes?: number;
-  /** Extent heatmap bins cover (default 100 × 100, the simulator's map). */
-  mapSize?: MapSize;
-  /** Clock, replaceable in tests. */
-  now?: () => Date;
-  /** Where unexpected errors are reported (default console.error). */
-  logError?: (error: unknown) => void;
-}
-
-/** What route modules receive: the store, resolved options and the clock. */
-export interface AppDeps {
-  store: Store;
-  options: Required<Omit<AppOptions, keyof AccessKeys | "now" | "logError" | "rateLimit">>;
-  keys: AccessKeys;
-  now: () => Date;
-}
+export type { AppOptions } from "./deps.ts";
 
 /**
- * Builds the HTTP API over a store. No I/O of its own: `server/main.ts` serves it, tests call
- * `app.request()` in-process.
+ * Builds the HTTP API over a store: one Hono sub-app per resource, mounted here. No I/O of its own:
+ * `server/main.ts` serves it, tests call `app.request()` in-process.
  * @example
  * const app = createApp(openSqliteStore(":memory:"));
  * const response = await app.request("/api/health");
  */
-export function createApp(store: Store, options: AppOptions = {}): Hono {
-  const deps: AppDeps = {
-    store,
-    keys: { writeKey: options.writeKey, readKey: options.readKey, adminKey: options.adminKey },
-    options: {
-      corsOrigins: options.corsOrigins ?? [],
-      maxBatchSheets: options.maxBatchSheets ?? 5_000,
-      maxBatchBytes: options.maxBatchBytes ?? 8 * 1024 * 1024,
-      maxSheetBytes: options.maxSheetBytes ?? 1024 * 1024,
-      mapSize: options.mapSize ?? { width: 100, height: 100 },
-    },
-    now: options.now ?? (() => new Date()),
-  };
+export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> {
+  const deps = resolveDeps(store, options);
   const logError = options.logError ??
     ((error: unknown) => console.error("Unexpected error:", error));
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
 
-  if (deps.options.corsOrigins.length > 0) {
-    const allowed = new Set(deps.options.corsOrigins);
+  if (options.accessLog) app.use(logAccess(options.accessLog));
+  const corsOrigins = options.corsOrigins ?? [];
+  if (corsOrigins.length > 0) {
+    const allowed = new Set(corsOrigins);
     app.use(
       "/api/*",
       cors({
@@ -78,22 +46,63 @@ export function createApp(store: Store, options: AppOptions = {}): Hono {
   }
   if (options.rateLimit) app.use("/api/*", limitRate(options.rateLimit));
 
-  registerHomeRoutes(app, deps);
-  registerAdminRoutes(app, deps);
-  registerIngestRoutes(app, deps);
-  registerQueryRoutes(app, deps);
+  app.route("/", createHomeRoutes());
+  app.route("/api", createAdminRoutes(deps));
+  app.route("/api", createIngestRoutes(deps));
+  app.route("/api/stats", createStatsRoutes(deps));
+  app.route("/api/aggregate", createAggregateRoutes(deps));
+  app.route("/api/heatmap", createHeatmapRoutes(deps));
 
-  app.notFound((c) =>
-    c.json({
+  const allowedMethods = indexRouteMethods(app);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0) {
+      const notAllowed = new HttpError(
+        405,
+        `Method ${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(" or ")}`,
+        {
+          code: "method_not_allowed",
+          headers: { allow: [...allowed, ...(allowed.includes("GET") ? ["HEAD"] : [])].join(", ") },
+        },
+      );
+      const { status, body, headers } = describeError(notAllowed, logError);
+      return c.json(body, status, headers);
+    }
+    return c.json({
       error: `No endpoint at ${c.req.method} ${c.req.path}; see GET / for the list`,
       code: "not_found",
-    }, 404)
-  );
+    }, 404);
+  });
   app.onError((error, c) => {
     const { status, body, headers } = describeError(error, logError);
     return c.json(body, status, headers);
   });
   return app;
+}
+
+/**
+ * From the mounted routes, a lookup of the methods a path answers, so an unknown method on a known
+ * path is a 405 naming them rather than a 404, with no per-route code.
+ */
+function indexRouteMethods(app: Hono<AppEnv>): (path: string) => string[] {
+  const patterns = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const { method, path } of app.routes) {
+    if (method === "ALL") continue; // middleware, not an endpoint
+    const entry = patterns.get(path) ?? {
+      pattern: new RegExp(
+        `^${path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}$`,
+      ),
+      methods: new Set<string>(),
+    };
+    entry.methods.add(method);
+    patterns.set(path, entry);
+  }
+  return (path) => {
+    for (const { pattern, methods } of patterns.values()) {
+      if (pattern.test(path)) return [...methods];
+    }
+    return [];
+  };
 }
 
 /** Maps any thrown value to one JSON error shape: `{ error, code, …details }`. Unknown errors become a bare 500. */

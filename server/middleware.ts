@@ -1,5 +1,6 @@
-import type { Hono, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "./deps.ts";
 import { HttpError } from "./http_error.ts";
 
 /** Refuses bodies over `maxBytes` while reading them (413 naming the limit), not after buffering. */
@@ -14,24 +15,32 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   });
 }
 
-/** Answers 405 with an `Allow` header for methods a known path does not take. Register after its handlers. */
-export function rejectOtherMethods(app: Hono, path: string, allowed: readonly string[]): void {
-  const allow = allowed.includes("GET") ? [...allowed, "HEAD"] : [...allowed];
-  app.all(path, (c) => {
-    throw new HttpError(
-      405,
-      `Method ${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(" or ")}`,
-      {
-        code: "method_not_allowed",
-        headers: { allow: allow.join(", ") },
-      },
-    );
-  });
-}
-
 /** Formats a byte count as the largest whole unit that fits (`8 MiB`, `1500 bytes`). */
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} bytes`;
+}
+
+/**
+ * One access-log line per request: time, method, path (no query, no keys, no body), status,
+ * duration and sheets stored.
+ * @example
+ * // 2026-11-25T21:40:00.123Z POST /api/submit/batch 201 12.3 ms stored=500
+ */
+export function logAccess(write: (line: string) => void): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const ms = (performance.now() - started).toFixed(1);
+      const stored = c.get("sheetsStored");
+      write(
+        `${new Date().toISOString()} ${c.req.method} ${c.req.path} ${c.res.status} ${ms} ms${
+          stored === undefined ? "" : ` stored=${stored}`
+        }`,
+      );
+    }
+  };
 }

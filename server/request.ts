@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { describeBadItemName, parseIsoTimestamp, ValidationError } from "../lib/mod.ts";
 import { HttpError } from "./http_error.ts";
 import { formatBytes } from "./middleware.ts";
 
@@ -110,83 +109,7 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
-/** Reads the query string strictly: unknown parameters are refused rather than silently ignored. */
-export function readQuery(c: Context, allowed: readonly string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  const url = new URL(c.req.url);
-  for (const [key, value] of url.searchParams) {
-    if (!allowed.includes(key)) {
-      throw new ValidationError([{
-        path: key,
-        message: `Unknown query parameter ${JSON.stringify(key)}; allowed here: ${
-          allowed.join(", ") || "none"
-        }`,
-      }], { summary: "Invalid query" });
-    }
-    if (Object.hasOwn(params, key)) {
-      throw new ValidationError([{
-        path: key,
-        message: `Query parameter ${key} is given more than once`,
-      }], {
-        summary: "Invalid query",
-      });
-    }
-    params[key] = value;
-  }
-  return params;
-}
-
-/** Parses an optional integer query parameter within bounds. */
-export function readIntegerParam(
-  params: Record<string, string>,
-  name: string,
-  bounds: { min: number; max: number; fallback: number },
-): number {
-  const text = params[name];
-  if (text === undefined) return bounds.fallback;
-  const value = /^-?\d{1,15}$/.test(text.trim()) ? Number(text) : NaN;
-  if (!Number.isInteger(value) || value < bounds.min || value > bounds.max) {
-    throw invalidQuery(
-      name,
-      `${name} must be an integer from ${bounds.min} to ${bounds.max}, got ${JSON.stringify(text)}`,
-    );
-  }
-  return value;
-}
-
-/** Parses an optional ISO 8601 query parameter to epoch ms. */
-export function readTimeParam(params: Record<string, string>, name: string): number | undefined {
-  const text = params[name];
-  if (text === undefined) return undefined;
-  const ms = parseIsoTimestamp(text);
-  if (ms === undefined) {
-    throw invalidQuery(
-      name,
-      `${name} must be an ISO 8601 date-time such as 2025-10-23T10:30:00Z, got ${
-        JSON.stringify(text)
-      }`,
-    );
-  }
-  return ms;
-}
-
-/** Parses an optional id filter (match_id, player_id): non-empty, at most 128 characters. */
-export function readIdParam(params: Record<string, string>, name: string): string | undefined {
-  const text = params[name];
-  if (text === undefined) return undefined;
-  if (text.length === 0 || text.length > 128) {
-    throw invalidQuery(name, `${name} must be 1 to 128 characters, got ${text.length}`);
-  }
-  return text;
-}
-
-/** Checks an item name from a path or query. */
-export function requireItemName(name: string, field: string): string {
-  const bad = describeBadItemName(name);
-  if (bad) throw invalidQuery(field, `${field} ${bad}`);
-  return name;
-}
-
-function invalidQuery(path: string, message: string): ValidationError {
-  return new ValidationError([{ path, message }], { summary: "Invalid query" });
+/** The request's query parameters, for the pure `parseXQuery()` functions of `lib/query.ts`. */
+export function searchParamsOf(c: Context): URLSearchParams {
+  return new URL(c.req.url).searchParams;
 }

@@ -1,22 +1,19 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { compile } from "vega-lite";
+import { aggregateLoot, binItemLocations, profileSheets, simulateMatches } from "../lib/mod.ts";
 import {
-  aggregateLoot,
-  binItemLocations,
   buildComparisonSpec,
   buildHeatmapSpec,
   buildItemDistributionSpec,
   buildLootTotalsSpec,
   buildPerformanceDashboardSpec,
   type ChartSpec,
-  profileSheets,
   renderChartPng,
   renderChartSvg,
   renderSvgToPng,
   saveChart,
-  simulateMatches,
   VEGA_LITE_SCHEMA,
-} from "../lib/mod.ts";
+} from "../lib/charts/mod.ts";
 import { makeTempDir } from "./fixtures.ts";
 import { decodePng, inkShare } from "./png.ts";
 

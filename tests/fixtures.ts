@@ -1,6 +1,9 @@
 import type { Hono } from "hono";
 import { type AppOptions, createApp } from "../server/app.ts";
-import { openSqliteStore } from "../server/store/sqlite.ts";
+import type { AppEnv } from "../server/deps.ts";
+import { prepareSheets, type StatSheet } from "../lib/mod.ts";
+import type { InsertOutcome } from "../server/store/store.ts";
+import { openSqliteStore, type SqliteStore } from "../server/store/sqlite.ts";
 import type { Store } from "../server/store/store.ts";
 
 /** A valid wire-format stat sheet; override any field, or set one to undefined to drop it. */
@@ -21,7 +24,7 @@ export function makeSheet(overrides: Record<string, unknown> = {}): Record<strin
 
 /** An app over a private in-memory store; dispose it to close the store. */
 export interface TestApp extends Disposable {
-  app: Hono;
+  app: Hono<AppEnv>;
   store: Store;
   /** Errors the app logged as unexpected (should stay empty). */
   logged: unknown[];
@@ -37,7 +40,7 @@ export function createTestApp(options: AppOptions = {}): TestApp {
 
 /** POSTs a JSON value (or raw text when `body` is a string) with `content-type: application/json` by default. */
 export function post(
-  app: Hono,
+  app: Hono<AppEnv>,
   path: string,
   body: unknown,
   headers: Record<string, string> = {},
@@ -51,8 +54,11 @@ export function post(
 
 /** GETs a path and returns status and parsed JSON body. */
 // The body is untyped on purpose: tests assert its shape field by field.
-// deno-lint-ignore no-explicit-any
-export async function getJson(app: Hono, path: string): Promise<{ status: number; body: any }> {
+export async function getJson(
+  app: Hono<AppEnv>,
+  path: string,
+  // deno-lint-ignore no-explicit-any
+): Promise<{ status: number; body: any }> {
   const response = await app.request(path);
   return { status: response.status, body: await response.json() };
 }
@@ -72,3 +78,27 @@ export const SIX_CHARTS = [
   "item_distribution",
   "performance_dashboard",
 ] as const;
+
+/** Stores sheets the way every ingest path does: prepared (`prepareSheets`) at `receivedAt`. */
+export async function storeSheets(
+  store: Store,
+  sheets: readonly StatSheet[],
+  receivedAt: Date = new Date("2026-01-01T00:00:00Z"),
+): Promise<InsertOutcome[]> {
+  return await store.insertSheets(prepareSheets(sheets, receivedAt));
+}
+
+/** A SQLite store in a temporary file (diagnostics open the file themselves); dispose to remove both. */
+export function openTempStore(): { store: SqliteStore; path: string } & Disposable {
+  const dir = makeTempDir();
+  const path = `${dir.path}/store.db`;
+  const store = openSqliteStore(path);
+  return {
+    store,
+    path,
+    [Symbol.dispose]: () => {
+      store.close();
+      dir[Symbol.dispose]();
+    },
+  };
+}

@@ -10,7 +10,7 @@ import {
   resolvePipelineConfig,
   summarizeLocally,
   uploadSheets,
-} from "../lib/mod.ts";
+} from "../lib/notebook/mod.ts";
 import { createTestApp } from "./fixtures.ts";
 
 Deno.test("the original configuration keeps match_001 ids; any other gets a prefix of its own", () => {
@@ -55,7 +55,7 @@ Deno.test("compareTotals() and explainServerStatus() say what a user needs", () 
   );
 });
 
-Deno.test("the notebook only imports lib/mod.ts, has outputs cleared, and every cell ends in a newline", async () => {
+Deno.test("the notebook only imports lib/notebook/mod.ts, has outputs cleared, and every cell ends in a newline", async () => {
   const notebook = JSON.parse(
     await Deno.readTextFile(new URL("../notebooks/simulator.ipynb", import.meta.url)),
   );
@@ -67,7 +67,7 @@ Deno.test("the notebook only imports lib/mod.ts, has outputs cleared, and every 
     if (cell.cell_type !== "code") continue;
     deepStrictEqual(cell.outputs, [], `cell ${cell.id} has no stored outputs`);
     for (const [, specifier] of source.matchAll(/from\s+"([^"]+)"/g)) {
-      equal(specifier, "../lib/mod.ts");
+      equal(specifier, "../lib/notebook/mod.ts");
     }
   }
 });

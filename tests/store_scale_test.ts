@@ -10,17 +10,19 @@ import {
 } from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
-import { createTestApp, makeTempDir } from "./fixtures.ts";
+import { checkRollups, explainListSheets } from "../server/store/sqlite_diagnostics.ts";
+import { createTestApp, makeTempDir, openTempStore, storeSheets } from "./fixtures.ts";
 
 const receivedAt = new Date("2026-01-01T00:00:00Z");
 
 Deno.test("rollups equal a full recount after inserts, duplicates, conflicts, off-map points and clear", async () => {
-  using store = openSqliteStore(":memory:");
+  using temp = openTempStore();
+  const { store } = temp;
   const sheets = [...simulateMatches({ matches: 40, items: ["rubber_duck", "medkit", "shield"] })];
-  await store.insertSheets(sheets.slice(0, 100), { receivedAt });
-  await store.insertSheets(sheets.slice(50), { receivedAt });
+  await storeSheets(store, sheets.slice(0, 100), receivedAt);
+  await storeSheets(store, sheets.slice(50), receivedAt);
   await rejects(
-    store.insertSheets([{ ...sheets[0]!, player_level: 99 }], { receivedAt }),
+    storeSheets(store, [{ ...sheets[0]!, player_level: 99 }], receivedAt),
     ConflictError,
   );
   const offMap = {
@@ -29,15 +31,15 @@ Deno.test("rollups equal a full recount after inserts, duplicates, conflicts, of
     looted_items: { medkit: 2, shield: 1 },
     locations: { medkit: [150, 5] as [number, number], shield: [100, 100] as [number, number] },
   };
-  await store.insertSheets([offMap], { receivedAt });
-  deepStrictEqual(store.checkRollups(), []);
+  await storeSheets(store, [offMap], receivedAt);
+  deepStrictEqual(checkRollups(temp.path), []);
   deepStrictEqual(await store.aggregate(), aggregateLoot([...sheets, offMap]));
   deepStrictEqual(
     await store.heatmapGrid("medkit", { bins: 20 }),
     binItemLocations([...sheets, offMap], "medkit", { bins: 20 }),
   );
   await store.clear();
-  deepStrictEqual(store.checkRollups(), []);
+  deepStrictEqual(checkRollups(temp.path), []);
   deepStrictEqual(await store.aggregate(), aggregateLoot([]));
 });
 
@@ -78,13 +80,13 @@ Deno.test("migrating a version-1 database backfills the rollups", async () => {
   }
   v1.close();
   using migrated = openSqliteStore(path);
-  deepStrictEqual(migrated.checkRollups(), []);
+  deepStrictEqual(checkRollups(path), []);
   deepStrictEqual(await migrated.aggregate(), aggregateLoot(sheets));
   deepStrictEqual(
     await migrated.heatmapGrid("medkit", { bins: 10 }),
     binItemLocations(sheets, "medkit", { bins: 10 }),
   );
-  const outcomes = await migrated.insertSheets(sheets.slice(0, 2), { receivedAt });
+  const outcomes = await storeSheets(migrated, sheets.slice(0, 2), receivedAt);
   deepStrictEqual(
     outcomes.map((outcome) => outcome.duplicate),
     [true, true],
@@ -99,20 +101,21 @@ Deno.test("migrating a version-1 database backfills the rollups", async () => {
 });
 
 Deno.test("group commit: concurrent submissions share commits, and one conflict fails only its own", async () => {
-  using store = openSqliteStore(":memory:");
+  using temp = openTempStore();
+  const { store } = temp;
   const sheets = [...simulateMatches({ matches: 50 })];
-  await store.insertSheets([sheets[0]!], { receivedAt });
+  await storeSheets(store, [sheets[0]!], receivedAt);
   const before = store.commitStats.commits;
   const results = await Promise.allSettled([
-    ...sheets.slice(1).map((sheet) => store.insertSheets([sheet], { receivedAt })),
-    store.insertSheets([{ ...sheets[0]!, player_level: 1 }], { receivedAt }),
+    ...sheets.slice(1).map((sheet) => storeSheets(store, [sheet], receivedAt)),
+    storeSheets(store, [{ ...sheets[0]!, player_level: 1 }], receivedAt),
   ]);
   equal(results.filter((result) => result.status === "fulfilled").length, 199);
   ok((results.at(-1) as PromiseRejectedResult).reason instanceof ConflictError);
   const commits = store.commitStats.commits - before;
   ok(commits < 10, `200 submissions took ${commits} commits`);
   deepStrictEqual(await store.aggregate(), aggregateLoot(sheets));
-  deepStrictEqual(store.checkRollups(), []);
+  deepStrictEqual(checkRollups(temp.path), []);
 });
 
 Deno.test("GET /api/stats cursor pages cover every row exactly once while inserts continue", async () => {
@@ -138,7 +141,7 @@ Deno.test("GET /api/stats cursor pages cover every row exactly once while insert
 });
 
 Deno.test("every listing filter is served by an index", () => {
-  using store = openSqliteStore(":memory:");
+  using temp = openTempStore();
   const filters = {
     match_id: { match_id: "match_001" },
     match_prefix: { matchPrefix: "sim" },
@@ -148,7 +151,7 @@ Deno.test("every listing filter is served by an index", () => {
     item: { item: "medkit" },
   };
   for (const [name, filter] of Object.entries(filters)) {
-    const plan = store.explainListSheets({ ...filter, limit: 10 }).join(" | ");
+    const plan = explainListSheets(temp.path, { ...filter, limit: 10 }).join(" | ");
     ok(
       /USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY|USING PRIMARY KEY/.test(plan),
       `${name}: ${plan}`,

@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { aggregateLoot, ConflictError, simulateMatches } from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
-import { makeTempDir } from "./fixtures.ts";
+import { makeTempDir, storeSheets } from "./fixtures.ts";
 
 const receivedAt = new Date("2026-01-01T00:00:00Z");
 
@@ -13,11 +13,11 @@ Deno.test("SQLite store keeps acknowledged sheets across a restart", async () =>
   const sheets = [...simulateMatches({ matches: 10 })];
   {
     using store = openSqliteStore(path);
-    await store.insertSheets(sheets, { receivedAt });
+    await storeSheets(store, sheets, receivedAt);
   }
   using reopened = openSqliteStore(path);
   deepStrictEqual(await reopened.aggregate(), aggregateLoot(sheets));
-  const outcomes = await reopened.insertSheets(sheets.slice(0, 2), { receivedAt });
+  const outcomes = await storeSheets(reopened, sheets.slice(0, 2), receivedAt);
   deepStrictEqual(outcomes, [{ id: 1, duplicate: true }, { id: 2, duplicate: true }]);
 });
 
@@ -43,9 +43,9 @@ Deno.test("SQLite store records its schema version and refuses foreign or newer 
 Deno.test("SQLite store rolls back a batch with a conflict, leaving earlier data intact", async () => {
   using store = openSqliteStore(":memory:");
   const [first, second] = [...simulateMatches({ matches: 1, playersPerMatch: 2 })];
-  await store.insertSheets([first!], { receivedAt });
+  await storeSheets(store, [first!], receivedAt);
   await rejects(
-    store.insertSheets([second!, { ...first!, player_level: 77 }], { receivedAt }),
+    storeSheets(store, [second!, { ...first!, player_level: 77 }], receivedAt),
     (error) => error instanceof ConflictError && error.index === 1 && error.existingId === 1,
   );
   deepStrictEqual((await store.listSheets({ limit: 10 })).map((row) => row.player_id), [
@@ -60,7 +60,7 @@ Deno.test("SQLite store returns extras and metrics as sent", async () => {
     ...[...simulateMatches({ matches: 1, playersPerMatch: 1 })][0]!,
     extra: { build: "1.2", ["__proto__"]: { polluted: true } },
   };
-  await store.insertSheets([sheet], { receivedAt });
+  await storeSheets(store, [sheet], receivedAt);
   const [row] = await store.listSheets({ limit: 1 });
   deepStrictEqual(row!.extra, JSON.parse('{"build":"1.2","__proto__":{"polluted":true}}'));
   equal(row!.match_duration, sheet.match_duration);
@@ -73,9 +73,9 @@ Deno.test("SQLite store opened read-only answers queries and refuses writes", as
   const sheets = [...simulateMatches({ matches: 2 })];
   {
     using writer = openSqliteStore(path);
-    await writer.insertSheets(sheets, { receivedAt });
+    await storeSheets(writer, sheets, receivedAt);
   }
   using reader = openSqliteStore(path, { readOnly: true });
   equal((await reader.aggregate()).total_stat_sheets, 8);
-  await rejects(reader.insertSheets(sheets, { receivedAt }), /readonly/);
+  await rejects(storeSheets(reader, sheets, receivedAt), /readonly/);
 });

@@ -1,12 +1,12 @@
-import type { Hono } from "hono";
-import type { AppDeps } from "../app.ts";
+import { Hono } from "hono";
 import { requireKey } from "../auth.ts";
+import type { AppDeps, AppEnv } from "../deps.ts";
 import { HttpError } from "../http_error.ts";
-import { rejectOtherMethods } from "../middleware.ts";
 
-/** `GET /api/health` and `POST /api/clear` (the original's reset, now behind the admin key). */
-export function registerAdminRoutes(app: Hono, { store, keys, now }: AppDeps): void {
-  app.get("/api/health", async (c) => {
+/** `GET /api/health` and `POST /api/clear` (the original's reset, now behind the admin key); mounted at `/api`. */
+export function createAdminRoutes({ store, keys, now }: AppDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.get("/health", async (c) => {
     try {
       await store.ping();
     } catch (error) {
@@ -23,9 +23,8 @@ export function registerAdminRoutes(app: Hono, { store, keys, now }: AppDeps): v
       message: "Loot Telemetry Server is running",
     });
   });
-  rejectOtherMethods(app, "/api/health", ["GET"]);
 
-  app.post("/api/clear", async (c) => {
+  routes.post("/clear", async (c) => {
     if (!keys.adminKey) {
       throw new HttpError(
         403,
@@ -37,5 +36,5 @@ export function registerAdminRoutes(app: Hono, { store, keys, now }: AppDeps): v
     const deleted = await store.clear();
     return c.json({ success: true, message: "Database cleared successfully", deleted });
   });
-  rejectOtherMethods(app, "/api/clear", ["POST"]);
+  return routes;
 }

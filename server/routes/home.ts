@@ -1,7 +1,6 @@
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppDeps } from "../app.ts";
-import { rejectOtherMethods } from "../middleware.ts";
+import type { AppEnv } from "../deps.ts";
 
 interface EndpointDoc {
   method: string;
@@ -12,7 +11,7 @@ interface EndpointDoc {
 
 function describeEndpoints(base: string): EndpointDoc[] {
   const sheet =
-    `{"match_id":"match_001","player_id":"player_1_1","timestamp":"2025-10-23T10:30:00Z","looted_items":{"rubber_duck":3,"medkit":1},"locations":{"rubber_duck":[25.5,75.2],"medkit":[10,50]}}`;
+    `{"match_id":"curl_example_001","player_id":"curl_player_1","timestamp":"2025-10-23T10:30:00Z","looted_items":{"rubber_duck":3,"medkit":1},"locations":{"rubber_duck":[25.5,75.2],"medkit":[10,50]}}`;
   return [
     {
       method: "GET",
@@ -66,9 +65,9 @@ function describeEndpoints(base: string): EndpointDoc[] {
   ];
 }
 
-/** `GET /`: a self-contained page documenting every endpoint with a curl example. */
-export function registerHomeRoutes(app: Hono, _deps: AppDeps): void {
-  app.get(
+/** `GET /`: a self-contained page documenting every endpoint with a curl example; mounted at `/`. */
+export function createHomeRoutes(): Hono<AppEnv> {
+  return new Hono<AppEnv>().get(
     "/",
     secureHeaders({
       contentSecurityPolicy: {
@@ -79,7 +78,6 @@ export function registerHomeRoutes(app: Hono, _deps: AppDeps): void {
     }),
     (c) => c.html(renderHomePage(new URL(c.req.url).origin)),
   );
-  rejectOtherMethods(app, "/", ["GET"]);
 }
 
 /** Renders the API documentation page; `base` is the origin shown in the curl examples. */

@@ -1,17 +1,17 @@
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import {
-  findFutureTimestamps,
   parseStatSheet,
   parseStatSheetBatch,
+  prepareSheet,
+  prepareSheets,
   type Problem,
   readNdjson,
-  type StatSheet,
   ValidationError,
 } from "../../lib/mod.ts";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps, AppEnv, IngestLimits } from "../deps.ts";
 import { requireRole } from "../guards.ts";
 import { HttpError } from "../http_error.ts";
-import { limitBody, rejectOtherMethods } from "../middleware.ts";
+import { limitBody } from "../middleware.ts";
 import {
   explainBodyError,
   JSON_MEDIA_TYPES,
@@ -23,59 +23,48 @@ import {
 
 const NDJSON = "application/x-ndjson";
 
-/** `POST /api/submit` (one sheet, the original's endpoint) and `POST /api/submit/batch`. */
-export function registerIngestRoutes(app: Hono, { store, options, keys, now }: AppDeps): void {
+/**
+ * `POST /api/submit` (one sheet, the original's endpoint) and `POST /api/submit/batch`; mounted at
+ * `/api`. Sheets are validated, prepared (`prepareSheets`) and then stored.
+ */
+export function createIngestRoutes({ store, limits, keys, now }: AppDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
   const writer = requireRole(keys, "write");
-  app.post("/api/submit", writer, limitBody(options.maxSheetBytes), async (c) => {
+  routes.post("/submit", writer, limitBody(limits.maxSheetBytes), async (c) => {
     requireMediaType(c, JSON_MEDIA_TYPES);
     const value = parseJsonText(
-      await readBodyText(c, "one JSON stat sheet", options.maxSheetBytes),
+      await readBodyText(c, "one JSON stat sheet", limits.maxSheetBytes),
     );
     if (Array.isArray(value)) {
       throw new HttpError(
         400,
         "POST /api/submit takes one stat sheet, got an array: send arrays to /api/submit/batch",
-        {
-          code: "use_batch_endpoint",
-        },
+        { code: "use_batch_endpoint" },
       );
     }
-    const sheet = parseStatSheet(value);
     const receivedAt = now();
-    rejectFutureTimestamps([sheet], receivedAt, false);
-    const [outcome] = await store.insertSheets([sheet], { receivedAt });
+    const prepared = prepareSheet(parseStatSheet(value), receivedAt);
+    const [outcome] = await store.insertSheets([prepared]);
     const { id, duplicate } = outcome!;
-    if (duplicate) {
-      return c.json({
-        success: true,
-        message: "Stat sheet already received",
-        id,
-        timestamp: receivedAt.toISOString(),
-        duplicate: true,
-      }, 200);
-    }
-    return c.json(
-      {
-        success: true,
-        message: "Stat sheet received successfully",
-        id,
-        timestamp: receivedAt.toISOString(),
-      },
-      201,
-    );
+    c.set("sheetsStored", duplicate ? 0 : 1);
+    return c.json({
+      success: true,
+      message: duplicate ? "Stat sheet already received" : "Stat sheet received successfully",
+      id,
+      timestamp: receivedAt.toISOString(),
+      ...(duplicate ? { duplicate: true } : {}),
+    }, duplicate ? 200 : 201);
   });
-  rejectOtherMethods(app, "/api/submit", ["POST"]);
 
-  app.post("/api/submit/batch", writer, limitBody(options.maxBatchBytes), async (c) => {
+  routes.post("/submit/batch", writer, limitBody(limits.maxBatchBytes), async (c) => {
     const mediaType = requireMediaType(c, [...JSON_MEDIA_TYPES, NDJSON]);
     const values = mediaType === NDJSON
-      ? await readNdjsonBody(readBodyStream(c, options.maxBatchBytes), options)
-      : parseJsonText(await readBodyText(c, "a JSON array of stat sheets", options.maxBatchBytes));
-    const sheets = parseStatSheetBatch(values, { maxSheets: options.maxBatchSheets });
-    const receivedAt = now();
-    rejectFutureTimestamps(sheets, receivedAt, true);
-    const outcomes = await store.insertSheets(sheets, { receivedAt });
+      ? await readNdjsonBody(readBodyStream(c, limits.maxBatchBytes), limits)
+      : parseJsonText(await readBodyText(c, "a JSON array of stat sheets", limits.maxBatchBytes));
+    const sheets = parseStatSheetBatch(values, { maxSheets: limits.maxBatchSheets });
+    const outcomes = await store.insertSheets(prepareSheets(sheets, now()));
     const duplicates = outcomes.filter((outcome) => outcome.duplicate).length;
+    c.set("sheetsStored", outcomes.length - duplicates);
     return c.json({
       success: true,
       inserted: outcomes.length - duplicates,
@@ -83,7 +72,7 @@ export function registerIngestRoutes(app: Hono, { store, options, keys, now }: A
       ids: outcomes.map((outcome) => outcome.id),
     }, 201);
   });
-  rejectOtherMethods(app, "/api/submit/batch", ["POST"]);
+  return routes;
 }
 
 /**
@@ -92,7 +81,7 @@ export function registerIngestRoutes(app: Hono, { store, options, keys, now }: A
  */
 async function readNdjsonBody(
   body: ReadableStream<Uint8Array> | null,
-  limits: { maxBatchBytes: number; maxBatchSheets: number },
+  limits: IngestLimits,
 ): Promise<unknown[]> {
   if (!body) {
     throw new HttpError(400, "Request body is empty: send one stat sheet per line", {
@@ -124,17 +113,4 @@ async function readNdjsonBody(
     });
   }
   return values;
-}
-
-function rejectFutureTimestamps(
-  sheets: readonly StatSheet[],
-  receivedAt: Date,
-  batch: boolean,
-): void {
-  const problems = findFutureTimestamps(sheets, receivedAt, { batch });
-  if (problems.length > 0) {
-    throw new ValidationError(problems, {
-      summary: batch ? "Invalid batch" : "Invalid stat sheet",
-    });
-  }
 }

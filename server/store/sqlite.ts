@@ -2,24 +2,23 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
+  addToCell,
   type Aggregate,
-  BASE_BINS,
-  type BinningOptions,
+  type AggregateFilter,
+  binIndexSql,
   createEmptyGrid,
+  findRollupResolution,
   type HeatmapGrid,
   type HeatmapPoints,
   type ItemLocation,
-  type StatSheet,
+  type PreparedSheet,
+  type SheetFilter,
   type StoredStatSheet,
 } from "../../lib/mod.ts";
-import type { AggregateFilter, InsertOutcome, SheetFilter, Store } from "./store.ts";
-import {
-  cellSql,
-  MIGRATIONS,
-  ROLLUP_BINS,
-  ROLLUP_MAP,
-  ROLLUP_RESOLUTIONS,
-} from "./sqlite_schema.ts";
+import type { InsertOutcome, Store } from "./store.ts";
+import { readRollupAggregate } from "./sqlite_rollups.ts";
+import { MIGRATIONS } from "./sqlite_schema.ts";
+import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
 import { GroupCommitWriter } from "./sqlite_writer.ts";
 
 /** Options of {@link openSqliteStore}. */
@@ -86,9 +85,9 @@ function configure(
 }
 
 function migrate(db: DatabaseSync): void {
-  const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
-    user_version: number;
-  };
+  const { user_version: version } = firstRow<{ user_version: number }>(
+    db.prepare("PRAGMA user_version"),
+  );
   if (version > MIGRATIONS.length) {
     throw new Error(
       `Database schema version ${version} is newer than this server knows (${MIGRATIONS.length}): upgrade Loot Telemetry`,
@@ -112,7 +111,7 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-/** The SQLite engine: the {@link Store} interface plus checks that only a SQL engine can offer. */
+/** The SQLite engine behind the {@link Store} interface; writes go through a group-commit writer. */
 export class SqliteStore implements Store {
   readonly description: string;
   readonly #db: DatabaseSync;
@@ -141,221 +140,114 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  insertSheets(
-    sheets: readonly StatSheet[],
-    { receivedAt }: { receivedAt: Date },
-  ): Promise<InsertOutcome[]> {
-    return this.#writer.write(sheets, receivedAt);
+  insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
+    return this.#writer.write(sheets);
   }
 
-  async listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {
-    await Promise.resolve();
-    const { where, params } = buildSheetWhere(filter);
-    const rows = this.#prepare(
-      `SELECT ${SHEET_COLUMNS} FROM stat_sheets s ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
-    )
-      .all(...params, filter.limit, filter.offset ?? 0) as unknown as SheetRow[];
-    return rows.map(toStoredSheet);
+  listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {
+    return settle(() => {
+      const { sql, params } = buildListSql(filter);
+      return allRows<SheetRow>(this.#prepare(sql), params).map(toStoredSheet);
+    });
   }
 
-  async aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
-    await Promise.resolve();
-    const { where, params } = buildSheetWhere(filter);
-    if (!where) return this.#aggregateFromRollups();
-    const counts = this.#prepare(
-      `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players
-       FROM stat_sheets s ${where}`,
-    ).get(...params) as { sheets: number; matches: number; players: number };
-    const itemSql = where
-      ? `SELECT i.item AS item, SUM(i.count) AS total FROM stat_sheets s JOIN sheet_items i ON i.sheet_id = s.id
-         ${where} GROUP BY i.item ORDER BY i.item`
-      : "SELECT item, SUM(count) AS total FROM sheet_items GROUP BY item ORDER BY item";
-    const items = this.#prepare(itemSql).all(...params) as unknown as {
-      item: string;
-      total: number;
-    }[];
-    return {
-      total_items: Object.fromEntries(items.map(({ item, total }) => [item, total])),
-      total_matches: counts.matches,
-      total_players: counts.players,
-      total_stat_sheets: counts.sheets,
-    };
-  }
-
-  #aggregateFromRollups(): Aggregate {
-    const counters = Object.fromEntries(
-      (this.#prepare("SELECT name, value FROM rollup_counters").all() as unknown as {
-        name: string;
-        value: number;
-      }[])
-        .map(({ name, value }) => [name, value]),
-    );
-    const items = this.#prepare("SELECT item, units FROM rollup_items ORDER BY item")
-      .all() as unknown as {
-        item: string;
-        units: number;
-      }[];
-    return {
-      total_items: Object.fromEntries(items.map(({ item, units }) => [item, units])),
-      total_matches: counters.matches ?? 0,
-      total_players: counters.players ?? 0,
-      total_stat_sheets: counters.sheets ?? 0,
-    };
-  }
-
-  async heatmapPoints(item: string, filter: { matchPrefix?: string } = {}): Promise<HeatmapPoints> {
-    await Promise.resolve();
-    const { join, params } = joinSheets(filter);
-    const rows = this.#prepare(
-      `SELECT x, y, count FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL`,
-    ).all(...params, item) as unknown as { x: number; y: number; count: number }[];
-    const locations: ItemLocation[] = [];
-    for (const { x, y, count } of rows) {
-      for (let unit = 0; unit < count; unit++) locations.push([x, y]);
-    }
-    return { item_name: item, locations, count: locations.length };
-  }
-
-  async heatmapGrid(
-    item: string,
-    options: BinningOptions & { matchPrefix?: string },
-  ): Promise<HeatmapGrid> {
-    await Promise.resolve();
-    const grid = createEmptyGrid(item, options);
-    const map = options.mapSize ?? { width: 100, height: 100 };
-    const onRollupMap = map.width === ROLLUP_MAP.width && map.height === ROLLUP_MAP.height;
-    const divides = ROLLUP_BINS === BASE_BINS && BASE_BINS % options.bins === 0;
-    if (onRollupMap && divides && options.matchPrefix === undefined) {
-      const resolution = ROLLUP_RESOLUTIONS.find((bins) => bins % options.bins === 0);
-      if (resolution !== undefined) return this.#heatmapFromRollup(grid, resolution);
-    }
-    const { join, params } = joinSheets(options);
-    // The same arithmetic as lib's binIndex, so the server's grid equals a local one exactly: bins
-    // that divide the base grid come from the base cell, other bins directly.
-    const cell = (axis: "x" | "y") => {
-      if (divides) return cellSql(axis, options.bins, map);
-      const extent = axis === "x" ? map.width : map.height;
-      return `CASE WHEN x >= 0 AND x <= ${map.width} AND y >= 0 AND y <= ${map.height}
-        THEN MIN(${options.bins - 1}, CAST(${axis} / ${
-        extent / options.bins
-      } AS INTEGER)) ELSE -1 END`;
-    };
-    const rows = this.#prepare(
-      `SELECT ${cell("x")} AS col, ${cell("y")} AS row, SUM(count) AS units
-       FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL
-       GROUP BY col, row`,
-    ).all(...params, item) as unknown as { col: number; row: number; units: number }[];
-    for (const { col, row, units } of rows) {
-      if (col < 0) grid.outside += units;
-      else {
-        grid.grid[row]![col]! += units;
-        grid.count += units;
-      }
-    }
-    return grid;
-  }
-
-  /** Derives the grid from the coarsest rollup resolution its bins divide: no scan of the sheets. */
-  #heatmapFromRollup(grid: HeatmapGrid, resolution: number): HeatmapGrid {
-    const factor = resolution / grid.bins;
-    const cells = this.#prepare(
-      "SELECT col, row, units FROM rollup_cells WHERE item = ? AND bins = ?",
-    )
-      .all(grid.item_name, resolution) as unknown as { col: number; row: number; units: number }[];
-    for (const { col, row, units } of cells) {
-      if (col < 0) grid.outside += units;
-      else {
-        grid.grid[Math.floor(row / factor)]![Math.floor(col / factor)]! += units;
-        grid.count += units;
-      }
-    }
-    return grid;
-  }
-
-  async clear(): Promise<number> {
-    await Promise.resolve();
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const { count } = this.#prepare("SELECT COUNT(*) AS count FROM stat_sheets").get() as {
-        count: number;
+  aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
+    return settle(() => {
+      const { where, params } = buildSheetWhere(filter);
+      if (!where) return readRollupAggregate((sql) => this.#prepare(sql));
+      const counts = firstRow<{ sheets: number; matches: number; players: number }>(
+        this.#prepare(
+          `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players
+           FROM stat_sheets s ${where}`,
+        ),
+        params,
+      );
+      const items = allRows<{ item: string; total: number }>(
+        this.#prepare(
+          `SELECT i.item AS item, SUM(i.count) AS total
+           FROM stat_sheets s JOIN sheet_items i ON i.sheet_id = s.id
+           ${where} GROUP BY i.item ORDER BY i.item`,
+        ),
+        params,
+      );
+      return {
+        total_items: Object.fromEntries(items.map(({ item, total }) => [item, total])),
+        total_matches: counts.matches,
+        total_players: counts.players,
+        total_stat_sheets: counts.sheets,
       };
-      this.#db.exec(`DELETE FROM sheet_items; DELETE FROM stat_sheets; DELETE FROM rollup_items;
-        DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;`);
-      this.#db.exec("COMMIT");
-      return count;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   }
 
-  async ping(): Promise<void> {
-    await Promise.resolve();
-    this.#prepare("SELECT 1").get();
-  }
-
-  /**
-   * Recounts every rollup from the sheets and lists each disagreement (none when consistent).
-   * Tests and the crash test use it; it scans everything, so it is not for request paths.
-   */
-  checkRollups(): string[] {
-    const problems: string[] = [];
-    const recount = this.#prepare(
-      `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players FROM stat_sheets`,
-    ).get() as Record<string, number>;
-    const stored = this.#aggregateFromRollups();
-    for (
-      const [name, value] of [["sheets", stored.total_stat_sheets], [
-        "matches",
-        stored.total_matches,
-      ], ["players", stored.total_players]] as const
-    ) {
-      if (recount[name] !== value) {
-        problems.push(`rollup ${name} is ${value}, recount ${recount[name]}`);
+  heatmapPoints(item: string, filter: { matchPrefix?: string } = {}): Promise<HeatmapPoints> {
+    return settle(() => {
+      const { join, params } = joinSheets(filter);
+      const rows = allRows<{ x: number; y: number; count: number }>(
+        this.#prepare(
+          `SELECT x, y, count FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL`,
+        ),
+        [...params, item],
+      );
+      const locations: ItemLocation[] = [];
+      for (const { x, y, count } of rows) {
+        for (let unit = 0; unit < count; unit++) locations.push([x, y]);
       }
-    }
-    const items = this.#prepare("SELECT item, SUM(count) AS units FROM sheet_items GROUP BY item")
-      .all() as unknown as {
-        item: string;
-        units: number;
-      }[];
-    const recountItems = Object.fromEntries(items.map(({ item, units }) => [item, units]));
-    for (
-      const item of new Set([...Object.keys(recountItems), ...Object.keys(stored.total_items)])
-    ) {
-      if (recountItems[item] !== stored.total_items[item]) {
-        problems.push(
-          `rollup units of ${item} is ${stored.total_items[item]}, recount ${recountItems[item]}`,
+      return { item_name: item, locations, count: locations.length };
+    });
+  }
+
+  heatmapGrid(item: string, options: { bins: number; matchPrefix?: string }): Promise<HeatmapGrid> {
+    return settle(() => {
+      const grid = createEmptyGrid(item, { bins: options.bins });
+      const resolution = findRollupResolution(options.bins);
+      if (resolution !== undefined && options.matchPrefix === undefined) {
+        // Summed from the coarsest rollup the bins divide: no scan of the sheets.
+        const factor = resolution / options.bins;
+        const cells = allRows<{ col: number; row: number; units: number }>(
+          this.#prepare("SELECT col, row, units FROM rollup_cells WHERE item = ? AND bins = ?"),
+          [item, resolution],
         );
+        for (const { col, row, units } of cells) {
+          addToCell(grid, Math.floor(col / factor), Math.floor(row / factor), units);
+        }
+        return grid;
       }
-    }
-    for (const bins of ROLLUP_RESOLUTIONS) {
-      const recountCells = `SELECT item, ${cellSql("x", bins)} AS col, ${
-        cellSql("y", bins)
-      } AS row, SUM(count) AS units
-        FROM sheet_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3`;
-      const stored =
-        `SELECT item, col, row, units FROM rollup_cells WHERE bins = ${bins} AND units != 0`;
-      const { differing } = this.#db.prepare(
-        `SELECT (SELECT COUNT(*) FROM (${stored} EXCEPT ${recountCells})) +
-                (SELECT COUNT(*) FROM (${recountCells} EXCEPT ${stored})) AS differing`,
-      ).get() as { differing: number };
-      if (differing > 0) {
-        problems.push(
-          `heatmap rollup at ${bins} bins differs from a recount in ${differing} cells`,
-        );
-      }
-    }
-    return problems;
+      const { join, params } = joinSheets(options);
+      const cells = allRows<{ col: number; row: number; units: number }>(
+        this.#prepare(
+          `SELECT ${binIndexSql("x", options.bins)} AS col, ${
+            binIndexSql("y", options.bins)
+          } AS row, SUM(count) AS units
+           FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL
+           GROUP BY col, row`,
+        ),
+        [...params, item],
+      );
+      for (const { col, row, units } of cells) addToCell(grid, col, row, units);
+      return grid;
+    });
   }
 
-  /** SQLite's plan for a listing, for tests that every filter is served by an index. */
-  explainListSheets(filter: SheetFilter): string[] {
-    const { sql, params } = buildListSql(filter);
-    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as unknown as {
-      detail: string;
-    }[])
-      .map((row) => row.detail);
+  clear(): Promise<number> {
+    return settle(() => {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const { count } = firstRow<{ count: number }>(
+          this.#prepare("SELECT COUNT(*) AS count FROM stat_sheets"),
+        );
+        this.#db.exec(`DELETE FROM sheet_items; DELETE FROM stat_sheets; DELETE FROM rollup_items;
+          DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;`);
+        this.#db.exec("COMMIT");
+        return count;
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  ping(): Promise<void> {
+    return settle(() => void this.#prepare("SELECT 1").get());
   }
 
   close(): void {
@@ -376,7 +268,8 @@ export class SqliteStore implements Store {
   }
 }
 
-function buildListSql(filter: SheetFilter): { sql: string; params: (string | number)[] } {
+/** The one listing query: filters, newest first, one page. */
+export function buildListSql(filter: SheetFilter): { sql: string; params: SqlParam[] } {
   const { where, params } = buildSheetWhere(filter);
   return {
     sql: `SELECT ${SHEET_COLUMNS} FROM stat_sheets s ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
@@ -386,9 +279,9 @@ function buildListSql(filter: SheetFilter): { sql: string; params: (string | num
 
 function buildSheetWhere(
   filter: Omit<SheetFilter, "limit">,
-): { where: string; params: (string | number)[] } {
+): { where: string; params: SqlParam[] } {
   const clauses: string[] = [];
-  const params: (string | number)[] = [];
+  const params: SqlParam[] = [];
   // Only present filters enter the SQL: `(? IS NULL OR col = ?)` would keep SQLite off the indexes.
   const add = (clause: string, param: string | number | undefined) => {
     if (param === undefined) return;
@@ -441,4 +334,13 @@ function toStoredSheet(row: SheetRow): StoredStatSheet {
     if (row.client_timestamp !== null) sheet.client_timestamp = row.client_timestamp;
   }
   return sheet;
+}
+
+/** Runs a synchronous store call as a promise, a throw becoming a rejection (the Store is async). */
+function settle<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -1,9 +1,4 @@
-/** Map extent and resolution of the heatmap rollup (the simulator's map, lib's BASE_BINS). */
-export const ROLLUP_MAP = Object.freeze({ width: 100, height: 100 });
-/** Cells per axis of the finest heatmap rollup (lib's BASE_BINS). */
-export const ROLLUP_BINS = 200;
-/** Resolutions kept, coarsest first: `bins=20` reads 400 rows, any divisor of 200 is exact. */
-export const ROLLUP_RESOLUTIONS: readonly number[] = [20, 50, 200];
+import { BASE_BINS, binIndexSql, MAP_SIZE, ROLLUP_RESOLUTIONS } from "../../lib/mod.ts";
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -56,7 +51,7 @@ export const MIGRATIONS: readonly string[] = [
     ('players', (SELECT COUNT(DISTINCT player_id) FROM stat_sheets));
   CREATE TABLE rollup_items (item TEXT PRIMARY KEY, units INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO rollup_items (item, units) SELECT item, SUM(count) FROM sheet_items GROUP BY item;
-  -- Base heatmap grid: ${ROLLUP_BINS} x ${ROLLUP_BINS} cells over the ${ROLLUP_MAP.width} x ${ROLLUP_MAP.height} map; -1, -1 holds units off the map.
+  -- Base heatmap grid: ${BASE_BINS} x ${BASE_BINS} cells over the ${MAP_SIZE.width} x ${MAP_SIZE.height} map; -1, -1 holds units off the map.
   -- Heatmap grids at a few resolutions (cells per axis); a request is served from the coarsest one its
   -- bins divide. Cells (-1, -1) hold units off the map.
   CREATE TABLE rollup_cells (
@@ -70,7 +65,7 @@ export const MIGRATIONS: readonly string[] = [
   ${
     ROLLUP_RESOLUTIONS.map((bins) =>
       `INSERT INTO rollup_cells (item, bins, col, row, units)
-    SELECT item, ${bins}, ${cellSql("x", bins)}, ${cellSql("y", bins)}, SUM(count)
+    SELECT item, ${bins}, ${binIndexSql("x", bins)}, ${binIndexSql("y", bins)}, SUM(count)
     FROM sheet_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 3, 4;`
     ).join("\n  ")
   }
@@ -81,21 +76,3 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE stat_sheets ADD COLUMN sent_at TEXT;
   `,
 ];
-
-/**
- * SQL for a point's cell along one axis at a rollup resolution (`-1` when the point is off the map):
- * the base cell (lib's baseCellIndex) divided down, so rollups, recounts and local grids agree exactly.
- */
-export function cellSql(axis: "x" | "y", bins: number, map: MapExtent = ROLLUP_MAP): string {
-  const extent = axis === "x" ? map.width : map.height;
-  return `CASE WHEN x >= 0 AND x <= ${map.width} AND y >= 0 AND y <= ${map.height}
-    THEN MIN(${ROLLUP_BINS - 1}, CAST(${axis} / ${extent / ROLLUP_BINS} AS INTEGER)) / ${
-    ROLLUP_BINS / bins
-  } ELSE -1 END`;
-}
-
-/** A map's width and height. */
-export interface MapExtent {
-  width: number;
-  height: number;
-}

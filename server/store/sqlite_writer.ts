@@ -1,18 +1,12 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import {
-  baseCellIndex,
-  ConflictError,
-  correctTimestamp,
-  fingerprintStatSheet,
-  type StatSheet,
-} from "../../lib/mod.ts";
-import { ROLLUP_BINS, ROLLUP_MAP, ROLLUP_RESOLUTIONS } from "./sqlite_schema.ts";
+import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
+import { maybeRow } from "./sqlite_rows.ts";
+import { RollupDeltas } from "./sqlite_rollups.ts";
 import type { InsertOutcome } from "./store.ts";
 
 interface PendingUnit {
-  sheets: readonly StatSheet[];
-  receivedAt: Date;
+  sheets: readonly PreparedSheet[];
   resolve: (outcomes: InsertOutcome[]) => void;
   reject: (error: unknown) => void;
 }
@@ -40,10 +34,10 @@ export class GroupCommitWriter {
     this.#prepare = prepare;
   }
 
-  write(sheets: readonly StatSheet[], receivedAt: Date): Promise<InsertOutcome[]> {
+  write(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
     if (this.#closed) return Promise.reject(new Error("The store is closed"));
     const { promise, resolve, reject } = Promise.withResolvers<InsertOutcome[]>();
-    this.#queue.push({ sheets, receivedAt, resolve, reject });
+    this.#queue.push({ sheets, resolve, reject });
     if (!this.#scheduled) {
       this.#scheduled = true;
       // After pending I/O callbacks, not before (a microtask would be): requests already on the sockets
@@ -116,9 +110,7 @@ export class GroupCommitWriter {
     const deltas = batch ? new RollupDeltas() : groupDeltas;
     if (batch) this.#prepare("SAVEPOINT unit").run();
     try {
-      const outcomes = unit.sheets.map((sheet, index) =>
-        this.#writeSheet(sheet, index, unit.receivedAt, deltas)
-      );
+      const outcomes = unit.sheets.map((sheet, index) => this.#writeSheet(sheet, index, deltas));
       if (batch) {
         this.#prepare("RELEASE unit").run();
         groupDeltas.merge(deltas);
@@ -134,24 +126,16 @@ export class GroupCommitWriter {
     }
   }
 
-  #writeSheet(
-    sheet: StatSheet,
-    index: number,
-    receivedAt: Date,
-    deltas: RollupDeltas,
-  ): InsertOutcome {
-    const fingerprint = fingerprintStatSheet(sheet);
-    const receivedIso = receivedAt.toISOString();
-    const correctedMs = correctTimestamp(sheet, receivedAt);
-    // Corrected for the client's clock when it said when it sent the sheet; otherwise as sent.
-    const timestamp = sheet.sent_at !== undefined
-      ? new Date(correctedMs).toISOString()
-      : sheet.timestamp ?? receivedIso;
+  #writeSheet(prepared: PreparedSheet, index: number, deltas: RollupDeltas): InsertOutcome {
+    const { sheet, fingerprint } = prepared;
     // Asked before the insert (afterwards the new row itself would answer), in one statement.
-    const seen = this.#prepare(
-      `SELECT (SELECT 1 FROM stat_sheets WHERE match_id = ? LIMIT 1) AS match,
-              (SELECT 1 FROM stat_sheets WHERE player_id = ? LIMIT 1) AS player`,
-    ).get(sheet.match_id, sheet.player_id) as { match: number | null; player: number | null };
+    const seen = maybeRow<{ match: number | null; player: number | null }>(
+      this.#prepare(
+        `SELECT (SELECT 1 FROM stat_sheets WHERE match_id = ? LIMIT 1) AS match,
+                (SELECT 1 FROM stat_sheets WHERE player_id = ? LIMIT 1) AS player`,
+      ),
+      [sheet.match_id, sheet.player_id],
+    );
     const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
          match_duration, player_level, extra, fingerprint, client_timestamp, sent_at)
@@ -160,23 +144,25 @@ export class GroupCommitWriter {
     ).run(
       sheet.match_id,
       sheet.player_id,
-      timestamp,
+      prepared.timestamp,
       JSON.stringify(sheet.looted_items),
       JSON.stringify(sheet.locations),
-      receivedIso,
-      correctedMs,
+      prepared.receivedAt,
+      prepared.timestampMs,
       sheet.match_duration ?? null,
       sheet.player_level ?? null,
       sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
       fingerprint,
-      sheet.sent_at === undefined ? null : sheet.timestamp ?? null,
+      prepared.clientTimestamp,
       sheet.sent_at ?? null,
     );
     if (inserted.changes === 0) {
-      const existing = this.#prepare(
-        "SELECT id, fingerprint FROM stat_sheets WHERE match_id = ? AND player_id = ?",
-      )
-        .get(sheet.match_id, sheet.player_id) as { id: number; fingerprint: string };
+      const existing = maybeRow<{ id: number; fingerprint: string }>(
+        this.#prepare(
+          "SELECT id, fingerprint FROM stat_sheets WHERE match_id = ? AND player_id = ?",
+        ),
+        [sheet.match_id, sheet.player_id],
+      )!;
       if (existing.fingerprint !== fingerprint) {
         throw new ConflictError(
           `A different stat sheet for match_id ${sheet.match_id} and player_id ${sheet.player_id} is already stored (id ${existing.id})`,
@@ -186,7 +172,7 @@ export class GroupCommitWriter {
       return { id: existing.id, duplicate: true };
     }
     const id = Number(inserted.lastInsertRowid);
-    deltas.countSheet(seen.match === null, seen.player === null);
+    deltas.countSheet(seen?.match == null, seen?.player == null);
     const entries = Object.entries(sheet.looted_items);
     if (entries.length > 0) {
       const values: (string | number | null)[] = [];
@@ -203,75 +189,5 @@ export class GroupCommitWriter {
       ).run(...values);
     }
     return { id, duplicate: false };
-  }
-}
-
-/** Rollup changes, summed in memory and written with one upsert per key. */
-class RollupDeltas {
-  #sheets = 0;
-  #matches = 0;
-  #players = 0;
-  readonly #items = new Map<string, number>();
-  readonly #cells = new Map<
-    string,
-    { item: string; bins: number; col: number; row: number; units: number }
-  >();
-
-  countSheet(newMatch: boolean, newPlayer: boolean): void {
-    this.#sheets++;
-    if (newMatch) this.#matches++;
-    if (newPlayer) this.#players++;
-  }
-
-  addItem(item: string, count: number, point: readonly [number, number] | undefined): void {
-    this.#items.set(item, (this.#items.get(item) ?? 0) + count);
-    if (!point || count <= 0) return;
-    const baseCol = baseCellIndex(point[0], ROLLUP_MAP.width);
-    const baseRow = baseCellIndex(point[1], ROLLUP_MAP.height);
-    const offMap = baseCol < 0 || baseRow < 0;
-    for (const bins of ROLLUP_RESOLUTIONS) {
-      const factor = ROLLUP_BINS / bins;
-      const col = offMap ? -1 : Math.floor(baseCol / factor);
-      const row = offMap ? -1 : Math.floor(baseRow / factor);
-      this.#addCell(item, bins, col, row, count);
-    }
-  }
-
-  merge(other: RollupDeltas): void {
-    this.#sheets += other.#sheets;
-    this.#matches += other.#matches;
-    this.#players += other.#players;
-    for (const [item, units] of other.#items) {
-      this.#items.set(item, (this.#items.get(item) ?? 0) + units);
-    }
-    for (const cell of other.#cells.values()) {
-      this.#addCell(cell.item, cell.bins, cell.col, cell.row, cell.units);
-    }
-  }
-
-  #addCell(item: string, bins: number, col: number, row: number, units: number): void {
-    const key = `${item}\u0000${bins}\u0000${col}\u0000${row}`;
-    const cell = this.#cells.get(key);
-    if (cell) cell.units += units;
-    else this.#cells.set(key, { item, bins, col, row, units });
-  }
-
-  apply(prepare: (sql: string) => StatementSync): void {
-    if (this.#sheets === 0) return;
-    const counter = prepare("UPDATE rollup_counters SET value = value + ? WHERE name = ?");
-    counter.run(this.#sheets, "sheets");
-    if (this.#matches) counter.run(this.#matches, "matches");
-    if (this.#players) counter.run(this.#players, "players");
-    const item = prepare(
-      "INSERT INTO rollup_items (item, units) VALUES (?, ?) ON CONFLICT (item) DO UPDATE SET units = units + excluded.units",
-    );
-    for (const [name, units] of this.#items) item.run(name, units);
-    const cell = prepare(
-      `INSERT INTO rollup_cells (item, bins, col, row, units) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (item, bins, col, row) DO UPDATE SET units = units + excluded.units`,
-    );
-    for (const { item: name, bins, col, row, units } of this.#cells.values()) {
-      cell.run(name, bins, col, row, units);
-    }
   }
 }

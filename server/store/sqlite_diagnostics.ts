@@ -1,0 +1,75 @@
+/**
+ * Checks that scan a whole SQLite database: for tests, the crash test and benchmarks, never for
+ * request paths. Each opens its own read-only connection to the file, so a store can stay open
+ * beside it.
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { binIndexSql, ROLLUP_RESOLUTIONS, type SheetFilter } from "../../lib/mod.ts";
+import { buildListSql } from "./sqlite.ts";
+import { readRollupAggregate } from "./sqlite_rollups.ts";
+import { allRows, firstRow } from "./sqlite_rows.ts";
+
+/** Recounts every rollup from the sheets and lists each disagreement (none when consistent). */
+export function checkRollups(path: string): string[] {
+  using db = openReadOnly(path);
+  const problems: string[] = [];
+  const recount = firstRow<{ sheets: number; matches: number; players: number }>(
+    db.prepare(
+      `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players
+       FROM stat_sheets`,
+    ),
+  );
+  const stored = readRollupAggregate((sql) => db.prepare(sql));
+  const counters = [
+    ["sheets", stored.total_stat_sheets],
+    ["matches", stored.total_matches],
+    ["players", stored.total_players],
+  ] as const;
+  for (const [name, value] of counters) {
+    if (recount[name] !== value) {
+      problems.push(`rollup ${name} is ${value}, recount ${recount[name]}`);
+    }
+  }
+  const recountItems = Object.fromEntries(
+    allRows<{ item: string; units: number }>(
+      db.prepare("SELECT item, SUM(count) AS units FROM sheet_items GROUP BY item"),
+    ).map(({ item, units }) => [item, units]),
+  );
+  for (const item of new Set([...Object.keys(recountItems), ...Object.keys(stored.total_items)])) {
+    if (recountItems[item] !== stored.total_items[item]) {
+      problems.push(
+        `rollup units of ${item} is ${stored.total_items[item]}, recount ${recountItems[item]}`,
+      );
+    }
+  }
+  for (const bins of ROLLUP_RESOLUTIONS) {
+    const recountCells = `SELECT item, ${binIndexSql("x", bins)} AS col, ${
+      binIndexSql("y", bins)
+    } AS row, SUM(count) AS units
+      FROM sheet_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3`;
+    const storedCells =
+      `SELECT item, col, row, units FROM rollup_cells WHERE bins = ${bins} AND units != 0`;
+    const { differing } = firstRow<{ differing: number }>(db.prepare(
+      `SELECT (SELECT COUNT(*) FROM (${storedCells} EXCEPT ${recountCells})) +
+              (SELECT COUNT(*) FROM (${recountCells} EXCEPT ${storedCells})) AS differing`,
+    ));
+    if (differing > 0) {
+      problems.push(`heatmap rollup at ${bins} bins differs from a recount in ${differing} cells`);
+    }
+  }
+  return problems;
+}
+
+/** SQLite's plan for a listing, for tests that every filter is served by an index. */
+export function explainListSheets(path: string, filter: SheetFilter): string[] {
+  using db = openReadOnly(path);
+  const { sql, params } = buildListSql(filter);
+  return allRows<{ detail: string }>(db.prepare(`EXPLAIN QUERY PLAN ${sql}`), params)
+    .map((row) => row.detail);
+}
+
+function openReadOnly(path: string): DatabaseSync & Disposable {
+  const db = new DatabaseSync(path, { readOnly: true });
+  return Object.assign(db, { [Symbol.dispose]: () => db.close() });
+}
