@@ -29,7 +29,8 @@ export interface BinningOptions {
 /** Returns the base-grid cell (0…199) of a coordinate along one axis, or -1 outside `[0, extent]`. */
 export function baseCellIndex(coordinate: number, extent: number): number {
   if (!(coordinate >= 0) || coordinate > extent) return -1;
-  return Math.min(BASE_BINS - 1, Math.floor(coordinate / (extent / BASE_BINS)));
+  // `| 0` turns the -0 of a coordinate sent as -0 into 0, as SQL's CAST does.
+  return Math.min(BASE_BINS - 1, Math.floor(coordinate / (extent / BASE_BINS)) | 0);
 }
 
 /**
@@ -43,7 +44,7 @@ export function binIndex(coordinate: number, extent: number, bins: number): numb
     return base < 0 ? -1 : Math.floor(base / (BASE_BINS / bins));
   }
   if (!(coordinate >= 0) || coordinate > extent) return -1;
-  return Math.min(bins - 1, Math.floor(coordinate / (extent / bins)));
+  return Math.min(bins - 1, Math.floor(coordinate / (extent / bins)) | 0);
 }
 
 /**

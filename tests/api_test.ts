@@ -26,6 +26,19 @@ Deno.test("GET / documents every endpoint with curl examples and loads nothing e
   equal(/<(script|link)\b|src="http|@import/.test(html), false, "no external assets");
 });
 
+Deno.test("the home page's curl example for POST /api/submit works beside the simulator's sheets", async () => {
+  using t = createTestApp();
+  equal((await post(t.app, "/api/submit/batch", [...simulateMatches()])).status, 201);
+  const html = await (await t.app.request("http://localhost:5000/")).text();
+  const body =
+    /curl -X POST \S+\/api\/submit -H [^-]+-d &#39;(.*?)&#39;|curl -X POST \S+\/api\/submit -H .*? -d '(.*?)'/
+      .exec(html);
+  ok(body, "the page has the example");
+  const sheet = (body[1] ?? body[2])!.replaceAll("&quot;", '"');
+  equal((await post(t.app, "/api/submit", sheet)).status, 201, "stored, not a 409");
+  equal((await post(t.app, "/api/submit", sheet)).status, 200, "a rerun is a duplicate");
+});
+
 Deno.test("GET /api/health answers healthy, and 503 when the database is gone", async () => {
   using t = createTestApp();
   const { status, body } = await getJson(t.app, "/api/health");

@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { simulateMatches } from "../lib/mod.ts";
 import { createTestApp, getJson, makeSheet } from "./fixtures.ts";
@@ -501,7 +501,6 @@ const CASES: BadRequest[] = [
 ];
 
 Deno.test(`${CASES.length} malformed requests each get their 4xx and change nothing`, async (t) => {
-  ok(CASES.length >= 60);
   using app = createTestApp({ adminKey: "the-admin-key" });
   const seed = await app.app.request("/api/submit/batch", {
     method: "POST",

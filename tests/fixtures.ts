@@ -102,3 +102,25 @@ export function openTempStore(): { store: SqliteStore; path: string } & Disposab
     },
   };
 }
+
+/** Three small sheets, one with an off-map location. */
+export const SMALL_SHEETS: StatSheet[] = [
+  {
+    match_id: "m1",
+    player_id: "p1",
+    looted_items: { medkit: 2, grenade: 0 },
+    locations: { medkit: [10, 90] },
+  },
+  {
+    match_id: "m1",
+    player_id: "p2",
+    looted_items: { medkit: 1, shield: 4 },
+    locations: { shield: [100, 0] },
+  },
+  {
+    match_id: "m2",
+    player_id: "p1",
+    looted_items: { medkit: 3 },
+    locations: { medkit: [150, 10] },
+  },
+];

@@ -1,0 +1,38 @@
+import { equal, match, ok } from "node:assert/strict";
+import { simulateMatches } from "../lib/mod.ts";
+import { createTestApp, makeSheet, post } from "./fixtures.ts";
+
+Deno.test("the access log writes one line per request: method, path, status, duration, sheets stored", async () => {
+  const lines: string[] = [];
+  using t = createTestApp({ accessLog: (line) => lines.push(line), writeKey: "secret-write-key" });
+  const auth = { authorization: "Bearer secret-write-key" };
+  await post(t.app, "/api/submit/batch", [...simulateMatches({ matches: 2 })], auth);
+  await post(t.app, "/api/submit", makeSheet({ match_id: "log_1" }), auth);
+  await post(t.app, "/api/submit", makeSheet({ match_id: "log_1" }), auth); // a duplicate stores nothing
+  await post(t.app, "/api/submit", makeSheet(), { authorization: "Bearer wrong" });
+  await t.app.request("/api/stats?player_id=player_1_1&limit=1");
+  await t.app.request("/api/aggregate", { method: "DELETE" });
+  equal(lines.length, 6, lines.join("\n"));
+  const timeAndDuration = String.raw`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (.*) \d+\.\d ms(.*)$`;
+  const [batch, single, duplicate, forbidden, stats, notAllowed] = lines.map((line) => {
+    const parts = new RegExp(timeAndDuration).exec(line);
+    ok(parts, line);
+    return `${parts[1]}${parts[2]}`;
+  });
+  equal(batch, "POST /api/submit/batch 201 stored=8");
+  equal(single, "POST /api/submit 201 stored=1");
+  equal(duplicate, "POST /api/submit 200 stored=0");
+  equal(forbidden, "POST /api/submit 403");
+  equal(stats, "GET /api/stats 200", "no query string: filters may name players");
+  equal(notAllowed, "DELETE /api/aggregate 405");
+  for (const line of lines) ok(!line.includes("secret") && !line.includes("wrong"), line);
+});
+
+Deno.test("without an access log nothing is written, and unexpected errors still reach logError", async () => {
+  using t = createTestApp();
+  t.store.close(); // every query now fails inside the store
+  const response = await t.app.request("/api/aggregate");
+  equal(response.status, 500);
+  equal(t.logged.length, 1, "the stack is logged once");
+  match(String(t.logged[0]), /Error/);
+});
