@@ -1,8 +1,15 @@
 import { parseIsoTimestamp } from "./timestamps.ts";
 import type { StatSheet } from "./types.ts";
 
-/** How far ahead of the server's clock a (corrected) timestamp may be. */
+/** How far ahead of the server's clock a (corrected) timestamp may be: 24 hours. */
 export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How far a client's `sent_at` may be from the server's clock and still be corrected for: 7 days.
+ * A clock further off than that is not skew but a wrong date, and correcting by it would move the
+ * timestamp anywhere.
+ */
+export const MAX_CLOCK_SKEW_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * The sheet's timestamp in epoch ms, corrected for the client's clock: when the client says when it

@@ -6,15 +6,48 @@ export interface Problem {
   message: string;
 }
 
-/** Input that does not satisfy the stat-sheet contract; carries every problem found, not just the first. */
+/**
+ * Most problems an error lists: a batch can hold a million bad fields, and an answer naming them
+ * all would cost the server (and the client) far more than the first hundred and a count.
+ */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/** Collects problems, keeping the first {@link MAX_LISTED_PROBLEMS} and counting them all. */
+export class ProblemList {
+  /** The first problems found, at most {@link MAX_LISTED_PROBLEMS}. */
+  readonly listed: Problem[] = [];
+  /** How many problems were found in all. */
+  total = 0;
+
+  /** Records a problem; past the listing limit only the count grows. */
+  push(problem: Problem): void {
+    this.total++;
+    if (this.listed.length < MAX_LISTED_PROBLEMS) this.listed.push(problem);
+  }
+}
+
+/**
+ * Input that does not satisfy the contract. Carries the problems found (the first
+ * {@link MAX_LISTED_PROBLEMS}) and how many there were in all, not just the first.
+ */
 export class ValidationError extends Error {
   override name = "ValidationError";
-  /** Every problem found, each with its field path. */
+  /** The problems found, each with its field path; at most {@link MAX_LISTED_PROBLEMS}. */
   readonly problems: readonly Problem[];
+  /** How many problems were found, listed or not. */
+  readonly totalProblems: number;
 
-  constructor(problems: readonly Problem[], options?: { summary?: string; cause?: unknown }) {
-    super(summarizeProblems(problems, options?.summary), { cause: options?.cause });
-    this.problems = problems;
+  constructor(
+    problems: readonly Problem[] | ProblemList,
+    options?: { summary?: string; cause?: unknown },
+  ) {
+    const listed = problems instanceof ProblemList
+      ? problems.listed
+      : problems.slice(0, MAX_LISTED_PROBLEMS);
+    const total = problems instanceof ProblemList ? problems.total : problems.length;
+    super(summarizeProblems(listed, total, options?.summary), { cause: options?.cause });
+    this.problems = listed;
+    this.totalProblems = total;
   }
 }
 
@@ -33,15 +66,31 @@ export class ConflictError extends Error {
   }
 }
 
+/** A request that is well formed but would answer more than a documented limit (mapped to 422). */
+export class LimitExceededError extends Error {
+  override name = "LimitExceededError";
+  /** The limit passed, in the unit the message names. */
+  readonly limit: number;
+
+  constructor(message: string, limit: number) {
+    super(message);
+    this.limit = limit;
+  }
+}
+
 /** A named thing (item, route) that does not exist. */
 export class NotFoundError extends Error {
   override name = "NotFoundError";
 }
 
-function summarizeProblems(problems: readonly Problem[], summary = "Invalid input"): string {
+function summarizeProblems(
+  problems: readonly Problem[],
+  total: number,
+  summary = "Invalid input",
+): string {
   const [first] = problems;
   if (!first) return summary;
-  const more = problems.length - 1;
+  const more = total - 1;
   return `${summary}: ${first.message}${
     more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : ""
   }`;

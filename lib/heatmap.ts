@@ -15,6 +15,12 @@ export const BASE_BINS = 200;
 /** Largest `bins` a heatmap grid may have. */
 export const MAX_BINS = BASE_BINS;
 
+/**
+ * Most points `GET /api/heatmap/:item` lists (one per looted unit, about 1.5 MB of JSON); past it the
+ * answer is a 422 pointing to `?bins=`, whose grid costs the same at any size.
+ */
+export const MAX_HEATMAP_POINTS = 100_000;
+
 /** Resolutions the server keeps as rollups, coarsest first: `bins=20` reads 400 cells, not 40,000. */
 export const ROLLUP_RESOLUTIONS: readonly number[] = Object.freeze([20, 50, BASE_BINS]);
 

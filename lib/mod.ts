@@ -9,10 +9,23 @@ export * from "./types.ts";
 export * from "./errors.ts";
 export * from "./items.ts";
 export { createRandom, type Random } from "./random.ts";
-export { formatTimestamp, parseIsoTimestamp } from "./timestamps.ts";
-export { correctTimestamp, MAX_FUTURE_MS } from "./clock.ts";
+export {
+  describeTimestampRange,
+  formatTimestamp,
+  MAX_TIMESTAMP_MS,
+  MIN_TIMESTAMP_MS,
+  parseIsoTimestamp,
+} from "./timestamps.ts";
+export { correctTimestamp, MAX_CLOCK_SKEW_MS, MAX_FUTURE_MS } from "./clock.ts";
 export { type PreparedSheet, prepareSheet, prepareSheets } from "./prepare.ts";
-export { parseStatSheet, parseStatSheetBatch, SHEET_LIMITS, typeName } from "./validate.ts";
+export {
+  countCharacters,
+  parseStatSheet,
+  parseStatSheetBatch,
+  SHEET_LIMITS,
+  typeName,
+} from "./validate.ts";
+export { JsonTextError, MAX_JSON_DEPTH, measureJsonDepth, parseJsonBounded } from "./json.ts";
 export { canonicalJson, fingerprintStatSheet, hashJson } from "./fingerprint.ts";
 export {
   lastSimulatedTimestamp,
@@ -46,6 +59,7 @@ export {
   findRollupResolution,
   MAP_SIZE,
   MAX_BINS,
+  MAX_HEATMAP_POINTS,
   ROLLUP_RESOLUTIONS,
 } from "./heatmap.ts";
 export {

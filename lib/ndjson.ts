@@ -1,4 +1,5 @@
 import { type Problem, ValidationError } from "./errors.ts";
+import { MAX_JSON_DEPTH, parseJsonBounded } from "./json.ts";
 
 /**
  * Parses newline-delimited JSON (one value per line, blank lines skipped).
@@ -12,7 +13,7 @@ export function parseNdjson(text: string): unknown[] {
     const line = lines[index]!.trim();
     if (line === "") continue;
     try {
-      values.push(JSON.parse(line));
+      values.push(parseJsonBounded(line));
     } catch (error) {
       const path = `[line ${index + 1}]`;
       problems.push({ path, message: `${path} is not valid JSON: ${(error as Error).message}` });
@@ -34,8 +35,11 @@ export type NdjsonLine = { line: number; value: unknown } | { line: number; erro
 
 /**
  * Reads NDJSON from a byte stream line by line, without holding the whole body: memory stays at
- * one line plus the caller's buffer. Blank lines are skipped; `maxBytes` stops a body that is too
- * long (throwing {@link NdjsonTooLargeError}) while it is read.
+ * one line plus the caller's buffer, and the work is linear however long a line is (lines are
+ * split on bytes, each decoded once). Each line must be UTF-8 (decoded strictly: invalid bytes are
+ * an error for that line, never replaced) and nest at most {@link MAX_JSON_DEPTH} levels. Blank
+ * lines are skipped; `maxBytes` stops a body that is too long (throwing
+ * {@link NdjsonTooLargeError}) while it is read.
  * @example
  * for await (const entry of readNdjson(file.readable)) if ("value" in entry) handle(entry.value);
  */
@@ -43,16 +47,21 @@ export async function* readNdjson(
   stream: ReadableStream<Uint8Array>,
   options: { maxBytes?: number } = {},
 ): AsyncGenerator<NdjsonLine> {
-  const decoder = new TextDecoder();
-  let pending = "";
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let pending: Uint8Array[] = [];
   let lineNumber = 0;
   let bytes = 0;
-  const parse = (text: string): NdjsonLine | undefined => {
+  const parse = (parts: Uint8Array[]): NdjsonLine | undefined => {
     lineNumber++;
-    const trimmed = text.trim();
-    if (trimmed === "") return undefined;
+    let text: string;
     try {
-      return { line: lineNumber, value: JSON.parse(trimmed) };
+      text = decoder.decode(parts.length === 1 ? parts[0] : concatBytes(parts));
+    } catch {
+      return { line: lineNumber, error: "it is not valid UTF-8" };
+    }
+    if (text.trim() === "") return undefined;
+    try {
+      return { line: lineNumber, value: parseJsonBounded(text) };
     } catch (error) {
       return { line: lineNumber, error: (error as Error).message };
     }
@@ -62,18 +71,29 @@ export async function* readNdjson(
     if (options.maxBytes !== undefined && bytes > options.maxBytes) {
       throw new NdjsonTooLargeError(options.maxBytes);
     }
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf("\n");
-    while (newline >= 0) {
-      const entry = parse(pending.slice(0, newline));
+    let start = 0;
+    for (let newline = chunk.indexOf(0x0a); newline >= 0; newline = chunk.indexOf(0x0a, start)) {
+      pending.push(chunk.subarray(start, newline));
+      const entry = parse(pending);
+      pending = [];
       if (entry) yield entry;
-      pending = pending.slice(newline + 1);
-      newline = pending.indexOf("\n");
+      start = newline + 1;
     }
+    // A copy: the stream may reuse its chunk's buffer once we ask for the next one.
+    if (start < chunk.byteLength) pending.push(chunk.slice(start));
   }
-  pending += decoder.decode();
   const last = parse(pending);
   if (last) yield last;
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  return joined;
 }
 
 /** An NDJSON body longer than allowed. */

@@ -3,9 +3,10 @@
  * import`, benchmarks) prepares sheets here, and the store only writes what it is given.
  * @module
  */
-import { correctTimestamp, MAX_FUTURE_MS } from "./clock.ts";
+import { correctTimestamp, MAX_CLOCK_SKEW_MS, MAX_FUTURE_MS } from "./clock.ts";
 import { type Problem, ValidationError } from "./errors.ts";
 import { fingerprintStatSheet } from "./fingerprint.ts";
+import { describeTimestampRange, parseIsoTimestamp } from "./timestamps.ts";
 import type { StatSheet } from "./types.ts";
 
 /** A validated sheet with everything the store writes beside it. */
@@ -24,8 +25,10 @@ export interface PreparedSheet {
 }
 
 /**
- * Prepares one sheet for storage at `receivedAt`: corrects its timestamp for clock skew, refuses one
- * more than {@link MAX_FUTURE_MS} ahead (a `ValidationError`), and fingerprints it.
+ * Prepares one sheet for storage at `receivedAt`: corrects its timestamp for clock skew (refusing a
+ * `sent_at` more than {@link MAX_CLOCK_SKEW_MS} from `receivedAt`), refuses a timestamp more than
+ * {@link MAX_FUTURE_MS} ahead or one the correction moved out of range (a `ValidationError`), and
+ * fingerprints it.
  * @example
  * const prepared = prepareSheet(parseStatSheet(body), new Date());
  */
@@ -46,11 +49,37 @@ export function prepareSheets(
   const received = receivedAt.getTime();
   const receivedIso = receivedAt.toISOString();
   const problems: Problem[] = [];
-  const prepared = sheets.map((sheet, index) => {
+  const prepared: PreparedSheet[] = [];
+  sheets.forEach((sheet, index) => {
+    const pathOf = (field: string) => batch ? `[${index}].${field}` : field;
+    const skew = sheet.sent_at === undefined
+      ? 0
+      : received - (parseIsoTimestamp(sheet.sent_at) ?? received);
+    if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
+      const path = pathOf("sent_at");
+      problems.push({
+        path,
+        message: `${path} is ${(Math.abs(skew) / 86_400_000).toFixed(1)} days ${
+          skew > 0 ? "behind" : "ahead of"
+        } the server clock (at most ${
+          MAX_CLOCK_SKEW_MS / 86_400_000
+        } days of clock skew is corrected), got ${sheet.sent_at}`,
+      });
+      return;
+    }
     const timestampMs = correctTimestamp(sheet, receivedAt);
+    const outOfRange = describeTimestampRange(timestampMs);
+    if (outOfRange) {
+      const path = pathOf("timestamp");
+      problems.push({
+        path,
+        message: `${path} corrected for clock skew ${outOfRange}, got ${sheet.timestamp}`,
+      });
+      return;
+    }
     const ahead = timestampMs - received;
     if (ahead > MAX_FUTURE_MS) {
-      const path = batch ? `[${index}].timestamp` : "timestamp";
+      const path = pathOf("timestamp");
       problems.push({
         path,
         message: `${path} is ${
@@ -61,14 +90,14 @@ export function prepareSheets(
       });
     }
     const corrected = sheet.sent_at !== undefined;
-    return {
+    prepared.push({
       sheet,
       timestamp: corrected ? new Date(timestampMs).toISOString() : sheet.timestamp ?? receivedIso,
       timestampMs,
       receivedAt: receivedIso,
       clientTimestamp: corrected ? sheet.timestamp ?? null : null,
       fingerprint: fingerprintStatSheet(sheet),
-    };
+    });
   });
   if (problems.length > 0) {
     throw new ValidationError(problems, {

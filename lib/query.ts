@@ -8,6 +8,7 @@ import { type Problem, ValidationError } from "./errors.ts";
 import { MAX_BINS } from "./heatmap.ts";
 import { describeBadItemName } from "./items.ts";
 import { parseIsoTimestamp } from "./timestamps.ts";
+import { countCharacters } from "./validate.ts";
 
 /** Default and largest page of `GET /api/stats`. */
 export const STATS_PAGE = Object.freeze({ fallback: 1_000, max: 10_000 });
@@ -132,8 +133,12 @@ function collect<T>(
     id(name) {
       const text = params.get(name);
       if (text === undefined) return undefined;
-      if (text.length === 0 || text.length > MAX_ID_FILTER) {
-        problem(name, `${name} must be 1 to ${MAX_ID_FILTER} characters, got ${text.length}`);
+      const characters = countCharacters(text);
+      if (characters === 0 || characters > MAX_ID_FILTER) {
+        problem(
+          name,
+          `${name} must be 1 to ${MAX_ID_FILTER} characters (Unicode code points), got ${characters}`,
+        );
       }
       return text;
     },

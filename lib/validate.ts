@@ -1,6 +1,6 @@
-import { type Problem, ValidationError } from "./errors.ts";
+import { type Problem, ProblemList, ValidationError } from "./errors.ts";
 import { describeBadItemName } from "./items.ts";
-import { parseIsoTimestamp } from "./timestamps.ts";
+import { describeTimestampRange, parseIsoTimestamp } from "./timestamps.ts";
 import type { ItemLocation, ItemLocations, LootCounts, StatSheet } from "./types.ts";
 
 /** Limits a stat sheet must respect; the defaults are the documented API limits. */
@@ -35,7 +35,7 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
  * const sheet = parseStatSheet(JSON.parse(body));
  */
 export function parseStatSheet(value: unknown): StatSheet {
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   const sheet = collectStatSheet(value, "", problems);
   if (!sheet) throw new ValidationError(problems, { summary: "Invalid stat sheet" });
   return sheet;
@@ -62,18 +62,18 @@ export function parseStatSheetBatch(
   if (value.length > maxSheets) {
     return fail(`Batch holds ${value.length} stat sheets, more than the limit of ${maxSheets}`);
   }
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   const sheets = value.map((item, index) => collectStatSheet(item, `[${index}]`, problems));
-  if (problems.length > 0) throw new ValidationError(problems, { summary: "Invalid batch" });
+  if (problems.total > 0) throw new ValidationError(problems, { summary: "Invalid batch" });
   return sheets as StatSheet[];
 }
 
 function collectStatSheet(
   value: unknown,
   prefix: string,
-  problems: Problem[],
+  problems: ProblemList,
 ): StatSheet | undefined {
-  const before = problems.length;
+  const before = problems.total;
   const report = (field: string, message: string) => {
     const path = joinPath(prefix, field);
     problems.push({ path, message: path ? `${path} ${message}` : message });
@@ -94,7 +94,7 @@ function collectStatSheet(
   const matchDuration = readMetric(value, "match_duration", report);
   const playerLevel = readMetric(value, "player_level", report);
   const extra = readExtra(value, report);
-  if (problems.length > before) return undefined;
+  if (problems.total > before) return undefined;
 
   const sheet: StatSheet = {
     match_id: matchId!,
@@ -119,10 +119,11 @@ function readId(sheet: Record<string, unknown>, field: string, report: Report): 
     return void report(field, `must be a string, got ${typeName(value)}`);
   }
   if (value.length === 0) return void report(field, "must not be empty");
-  if (value.length > SHEET_LIMITS.maxIdLength) {
+  const characters = countCharacters(value);
+  if (characters > SHEET_LIMITS.maxIdLength) {
     return void report(
       field,
-      `must be at most ${SHEET_LIMITS.maxIdLength} characters, got ${value.length}`,
+      `must be at most ${SHEET_LIMITS.maxIdLength} characters (Unicode code points), got ${characters}`,
     );
   }
   if (CONTROL_CHARACTERS.test(value)) {
@@ -201,13 +202,18 @@ function readLocations(
 
 function readTimestamp(value: unknown, report: Report, field = "timestamp"): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || parseIsoTimestamp(value) === undefined) {
+  const ms = typeof value === "string" ? parseIsoTimestamp(value) : undefined;
+  if (ms === undefined) {
     return void report(
       field,
-      `must be an ISO 8601 date-time such as 2025-10-23T10:30:00Z, got ${show(value)}`,
+      `must be an ISO 8601 date-time such as 2025-10-23T10:30:00Z (offset Z or ±hh:mm), got ${
+        show(value)
+      }`,
     );
   }
-  return value;
+  const outOfRange = describeTimestampRange(ms);
+  if (outOfRange) return void report(field, `${outOfRange}, got ${show(value)}`);
+  return value as string;
 }
 
 function readMetric(
@@ -247,6 +253,15 @@ function readExtra(
       `Extra fields must nest at most ${SHEET_LIMITS.maxExtraDepth} levels deep`,
     );
   }
+  const inexact = findInexactNumber(extra, "");
+  if (inexact) {
+    return void report(
+      inexact.path,
+      `must be a finite number that JSON readers hold exactly (integers within ±${Number.MAX_SAFE_INTEGER}), got ${
+        show(inexact.value)
+      }: it would be stored as something other than what was sent`,
+    );
+  }
   const bytes = new TextEncoder().encode(JSON.stringify(extra)).length;
   if (bytes > SHEET_LIMITS.maxExtraBytes) {
     return void report(
@@ -270,6 +285,45 @@ function depthOf(value: unknown, limit: number): number {
   return deepest + 1;
 }
 
+/**
+ * The first number in a JSON value that did not survive parsing exactly: `1e400` arrives as
+ * Infinity, and integers past 2^53 arrive rounded. Refused rather than stored altered.
+ */
+function findInexactNumber(
+  value: unknown,
+  path: string,
+): { path: string; value: number } | undefined {
+  if (typeof value === "number") {
+    const exact = Number.isFinite(value) &&
+      (!Number.isInteger(value) || Number.isSafeInteger(value));
+    return exact ? undefined : { path, value };
+  }
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = findInexactNumber(
+      child,
+      Array.isArray(value) ? `${path}[${key}]` : joinPath(path, key),
+    );
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Characters as Unicode code points (an emoji is one), the unit every length limit is stated in. */
+export function countCharacters(text: string): number {
+  let count = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    // A high surrogate followed by a low one is one code point.
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) index++;
+    }
+    count++;
+  }
+  return count;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -286,8 +340,38 @@ export function typeName(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * Quotes a value in at most about 60 characters without serializing all of it: a client's value
+ * can be megabytes, or nested a thousand levels.
+ */
 function show(value: unknown): string {
-  if (typeof value === "number") return String(value);
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  const limit = 60;
+  let out = "";
+  const visit = (part: unknown, depth: number): void => {
+    if (out.length > limit) return;
+    if (typeof part === "string") {
+      out += JSON.stringify(part.length > limit ? part.slice(0, limit) : part);
+    } else if (part === null || typeof part !== "object") out += String(part);
+    else if (depth > 4) out += "…";
+    else if (Array.isArray(part)) {
+      out += "[";
+      for (let index = 0; index < part.length && out.length <= limit; index++) {
+        if (index > 0) out += ",";
+        visit(part[index], depth + 1);
+      }
+      out += "]";
+    } else {
+      out += "{";
+      let first = true;
+      for (const key in part) {
+        if (out.length > limit) break;
+        out += `${first ? "" : ","}${JSON.stringify(key.slice(0, limit))}:`;
+        first = false;
+        visit((part as Record<string, unknown>)[key], depth + 1);
+      }
+      out += "}";
+    }
+  };
+  visit(value, 0);
+  return out.length > limit ? `${out.slice(0, limit)}…` : out;
 }

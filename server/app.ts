@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ConflictError, NotFoundError, ValidationError } from "../lib/mod.ts";
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../lib/mod.ts";
 import { cors } from "hono/cors";
 import { type AppEnv, type AppOptions, resolveDeps } from "./deps.ts";
 import { limitRate } from "./guards.ts";
@@ -44,7 +44,7 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
       }),
     );
   }
-  if (options.rateLimit) app.use("/api/*", limitRate(options.rateLimit));
+  if (options.rateLimit) app.use("/api/*", limitRate(options.rateLimit, deps.keys));
 
   app.route("/", createHomeRoutes());
   app.route("/api", createAdminRoutes(deps));
@@ -117,13 +117,26 @@ function describeError(
   if (error instanceof ValidationError) {
     return {
       status: 400,
-      body: { error: error.message, code: "invalid_input", problems: error.problems },
+      body: {
+        error: error.message,
+        code: "invalid_input",
+        problems: error.problems,
+        ...(error.totalProblems > error.problems.length
+          ? { problem_count: error.totalProblems }
+          : {}),
+      },
     };
   }
   if (error instanceof ConflictError) {
     return {
       status: 409,
       body: { error: error.message, code: "conflict", id: error.existingId, index: error.index },
+    };
+  }
+  if (error instanceof LimitExceededError) {
+    return {
+      status: 422,
+      body: { error: error.message, code: "limit_exceeded", limit: error.limit },
     };
   }
   if (error instanceof NotFoundError) {

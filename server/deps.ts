@@ -3,7 +3,7 @@
  * `app.ts` and `routes/` both import it and never each other.
  * @module
  */
-import type { AccessKeys } from "./guards.ts";
+import { type AccessKeys, createKeyGuard, type KeyGuard } from "./guards.ts";
 import type { RateLimit } from "./rate_limit.ts";
 import type { Store } from "./store/store.ts";
 
@@ -39,6 +39,8 @@ export interface AppDeps {
   store: Store;
   limits: IngestLimits;
   keys: AccessKeys;
+  /** Key checks with the per-address failure limit, shared by every route. */
+  guard: KeyGuard;
   now: () => Date;
 }
 
@@ -52,9 +54,11 @@ export interface AppEnv {
 
 /** Fills in {@link AppOptions}' defaults. */
 export function resolveDeps(store: Store, options: AppOptions): AppDeps {
+  const keys = { writeKey: options.writeKey, readKey: options.readKey, adminKey: options.adminKey };
   return {
     store,
-    keys: { writeKey: options.writeKey, readKey: options.readKey, adminKey: options.adminKey },
+    keys,
+    guard: createKeyGuard(keys),
     limits: {
       maxBatchSheets: options.maxBatchSheets ?? 5_000,
       maxBatchBytes: options.maxBatchBytes ?? 8 * 1024 * 1024,

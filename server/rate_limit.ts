@@ -17,6 +17,26 @@ export class RateLimiter {
 
   /** Takes a token for `client`; returns 0 when allowed, else the seconds until a token is free. */
   take(client: string): number {
+    const bucket = this.#refill(client);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return (1 - bucket.tokens) / this.#limit.perSecond;
+  }
+
+  /** The seconds until `client` has a token (0 when it has one now), taking none. */
+  wait(client: string): number {
+    const bucket = this.#buckets.get(client);
+    if (!bucket) return 0;
+    const tokens = Math.min(
+      this.#limit.burst,
+      bucket.tokens + ((this.#now() - bucket.updated) / 1000) * this.#limit.perSecond,
+    );
+    return tokens >= 1 ? 0 : (1 - tokens) / this.#limit.perSecond;
+  }
+
+  #refill(client: string): { tokens: number; updated: number } {
     const now = this.#now();
     const bucket = this.#buckets.get(client) ?? { tokens: this.#limit.burst, updated: now };
     bucket.tokens = Math.min(
@@ -26,11 +46,7 @@ export class RateLimiter {
     bucket.updated = now;
     this.#buckets.set(client, bucket);
     if (this.#buckets.size > 100_000) this.#forgetFullBuckets(now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return (1 - bucket.tokens) / this.#limit.perSecond;
+    return bucket;
   }
 
   /** A client whose bucket has refilled is indistinguishable from a new one: forget it, bounding memory. */

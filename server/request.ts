@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { parseJsonBounded } from "../lib/mod.ts";
 import { HttpError } from "./http_error.ts";
 import { formatBytes } from "./middleware.ts";
 
@@ -28,6 +29,7 @@ export function requireMediaType(c: Context, accepted: readonly string[]): strin
  * compress) and cut off past `maxBytes` of decompressed data (413), so a gzip bomb costs nothing.
  */
 export function readBodyStream(c: Context, maxBytes: number): ReadableStream<Uint8Array> | null {
+  requireChunkedTransfer(c);
   const body = c.req.raw.body;
   if (!body) return null;
   const encoding = (c.req.header("content-encoding") ?? "identity").trim().toLowerCase();
@@ -98,15 +100,36 @@ export async function readBodyText(c: Context, what: string, maxBytes: number): 
   return text;
 }
 
-/** Parses JSON text, turning a syntax error into a 400 that quotes the parser. */
+/**
+ * Parses JSON text with lib's depth bound, turning a syntax error or a value nested too deeply into
+ * a 400 that says which.
+ */
 export function parseJsonText(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonBounded(text);
   } catch (error) {
     throw new HttpError(400, `Malformed JSON: ${(error as Error).message}`, {
       code: "malformed_json",
     });
   }
+}
+
+/**
+ * Refuses a `Transfer-Encoding` other than `chunked` (400): a coding the server does not apply would
+ * otherwise be read as the body itself. Compression belongs in `Content-Encoding`.
+ */
+export function requireChunkedTransfer(c: Context): void {
+  const header = c.req.header("transfer-encoding");
+  if (header === undefined) return;
+  const codings = header.split(",").map((coding) => coding.trim().toLowerCase());
+  if (codings.length === 1 && codings[0] === "chunked") return;
+  throw new HttpError(
+    400,
+    `Transfer-Encoding ${
+      JSON.stringify(header.slice(0, 80))
+    } is not supported: send the body with Content-Length or Transfer-Encoding: chunked, and compress it with Content-Encoding: gzip`,
+    { code: "unsupported_transfer_encoding" },
+  );
 }
 
 /** The request's query parameters, for the pure `parseXQuery()` functions of `lib/query.ts`. */

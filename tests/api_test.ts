@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { aggregateLoot, formatNdjson, simulateMatches } from "../lib/mod.ts";
+import { aggregateLoot, formatNdjson, MAX_HEATMAP_POINTS, simulateMatches } from "../lib/mod.ts";
 import { createTestApp, getJson, makeSheet, post } from "./fixtures.ts";
 
 Deno.test("GET / documents every endpoint with curl examples and loads nothing external", async () => {
@@ -431,4 +431,32 @@ Deno.test("GET /api/stats pages with a keyset cursor and filters by match prefix
   for (const query of ["cursor=0", "cursor=abc", "match_prefix="]) {
     equal((await getJson(t.app, `/api/stats?${query}`)).status, 400, query);
   }
+});
+
+Deno.test("GET /api/heatmap/:item lists at most MAX_HEATMAP_POINTS points, then points to ?bins", async () => {
+  using t = createTestApp();
+  const huge = makeSheet({
+    match_id: "whale_1",
+    looted_items: { medkit: MAX_HEATMAP_POINTS },
+    locations: { medkit: [10, 10] },
+  });
+  equal((await post(t.app, "/api/submit", huge)).status, 201);
+  const atLimit = await getJson(t.app, "/api/heatmap/medkit");
+  equal(atLimit.status, 200, "exactly the limit is still listed");
+  equal(atLimit.body.data.count, MAX_HEATMAP_POINTS);
+  equal(atLimit.body.data.locations.length, MAX_HEATMAP_POINTS);
+  deepStrictEqual(atLimit.body.data.locations.at(-1), [10, 10]);
+  equal((await post(t.app, "/api/submit", { ...huge, match_id: "whale_2" })).status, 201);
+  for (const path of ["/api/heatmap/medkit", "/api/heatmap/medkit?match_prefix=whale"]) {
+    const { status, body } = await getJson(t.app, path);
+    equal(status, 422, path);
+    equal(body.code, "limit_exceeded");
+    match(
+      body.error,
+      /medkit has 200000 located units, more than the 100000 points .*\/api\/heatmap\/medkit\?bins=20/,
+    );
+  }
+  const grid = await getJson(t.app, "/api/heatmap/medkit?bins=20");
+  equal(grid.status, 200);
+  equal(grid.body.data.count, 2 * MAX_HEATMAP_POINTS);
 });

@@ -94,6 +94,120 @@ const CASES: BadRequest[] = [
     status: 400,
     error: /could not be read/,
   },
+  // Hardening round two: accepted-and-altered inputs are refused, never stored changed.
+  batch(
+    "invalid UTF-8 inside an NDJSON line",
+    new Uint8Array([
+      ...new TextEncoder().encode(`${sheet({ match_id: "utf_1" })}\n{"match_id":"`),
+      0xc3,
+      0x28,
+      ...new TextEncoder().encode(`","player_id":"p"}\n`),
+    ]),
+    400,
+    /\[line 2\] is not valid JSON: it is not valid UTF-8/,
+    NDJSON_TYPE,
+  ),
+  batch(
+    "invalid UTF-8 inside a JSON array",
+    new Uint8Array([0x5b, 0x22, 0xff, 0x22, 0x5d]),
+    400,
+    /could not be read/,
+  ),
+  submit(
+    "year 0099 (not 1999)",
+    sheet({ timestamp: "0099-06-01T00:00:00Z" }),
+    400,
+    /timestamp must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z, got "0099-06-01T00:00:00Z"/,
+  ),
+  submit(
+    "year 1969",
+    sheet({ timestamp: "1969-12-31T23:59:59Z" }),
+    400,
+    /timestamp must lie between 1970-01-01/,
+  ),
+  submit(
+    "offset +99:99",
+    sheet({ timestamp: "2025-10-23T10:30:00+99:99" }),
+    400,
+    /offset Z or ±hh:mm/,
+  ),
+  submit(
+    "offset +24:00",
+    sheet({ timestamp: "2025-10-23T10:30:00+24:00" }),
+    400,
+    /got "2025-10-23T10:30:00\+24:00"/,
+  ),
+  submit(
+    "offset -23:60",
+    sheet({ timestamp: "2025-10-23T10:30:00-23:60" }),
+    400,
+    /ISO 8601 date-time/,
+  ),
+  submit(
+    "offset without colon",
+    sheet({ timestamp: "2025-10-23T10:30:00+0200" }),
+    400,
+    /offset Z or ±hh:mm/,
+  ),
+  submit(
+    "1e400 in extra",
+    sheet({ match_id: "num_1" }).replace(/}$/, ',"meta":{"score":1e400}}'),
+    400,
+    /meta\.score must be a finite number that JSON readers hold exactly .* got Infinity/,
+  ),
+  submit(
+    "integer beyond 2^53 in extra",
+    sheet({ match_id: "num_2" }).replace(/}$/, ',"ids":[1,9007199254740993]}'),
+    400,
+    /ids\[1\] must be a finite number that JSON readers hold exactly/,
+  ),
+  submit(
+    "sent_at 30 days behind the server",
+    sheet({ match_id: "skew_1", sent_at: new Date(Date.now() - 30 * 86_400_000).toISOString() }),
+    400,
+    /sent_at is 30\.0 days behind the server clock \(at most 7 days of clock skew is corrected\)/,
+  ),
+  submit(
+    "sent_at correction moving the timestamp before 1970",
+    sheet({
+      match_id: "skew_2",
+      timestamp: "1970-01-02T00:00:00Z",
+      sent_at: new Date(Date.now() + 6 * 86_400_000).toISOString(),
+    }),
+    400,
+    /timestamp corrected for clock skew must lie between 1970-01-01/,
+  ),
+  // Hardening round two: requests that would cost everyone are refused cheaply.
+  submit(
+    "400,000 levels of nesting",
+    `{"match_id":"deep","player_id":"p","looted_items":{},"meta":${"[".repeat(400_000)}${
+      "]".repeat(400_000)
+    }}`,
+    400,
+    /JSON nests deeper than the limit of 32 levels/,
+  ),
+  batch(
+    "a million levels of nesting in NDJSON",
+    `${"[".repeat(1_000_000)}\n`,
+    400,
+    /\[line 1\] is not valid JSON: JSON nests deeper than the limit of 32 levels/,
+    NDJSON_TYPE,
+  ),
+  {
+    name: "Transfer-Encoding other than chunked",
+    method: "POST",
+    path: "/api/submit",
+    body: sheet({ match_id: "te_1" }),
+    headers: { ...JSON_TYPE, "transfer-encoding": "gzip, chunked" },
+    status: 400,
+    error: /Transfer-Encoding "gzip, chunked" is not supported/,
+  },
+  submit(
+    "129 emoji as a player_id",
+    sheet({ match_id: "emoji_1", player_id: "🦆".repeat(129) }),
+    400,
+    /player_id must be at most 128 characters \(Unicode code points\), got 129/,
+  ),
   // Ids
   submit("missing match_id", sheet({ match_id: undefined }), 400, /match_id is required/),
   submit("missing player_id", sheet({ player_id: undefined }), 400, /player_id is required/),
@@ -102,7 +216,7 @@ const CASES: BadRequest[] = [
     "overlong player_id",
     sheet({ player_id: "p".repeat(129) }),
     400,
-    /player_id must be at most 128 characters, got 129/,
+    /player_id must be at most 128 characters \(Unicode code points\), got 129/,
   ),
   submit("numeric match_id", sheet({ match_id: 7 }), 400, /match_id must be a string, got number/),
   submit(
@@ -311,7 +425,7 @@ const CASES: BadRequest[] = [
   // Extras
   submit(
     "deeply nested extra",
-    sheet({ meta: JSON.parse("[".repeat(40) + "]".repeat(40)) }),
+    sheet({ meta: JSON.parse("[".repeat(20) + "]".repeat(20)) }),
     400,
     /nest at most 16 levels deep/,
   ),
@@ -433,7 +547,12 @@ const CASES: BadRequest[] = [
     400,
     /item has an invalid item name|item must match/,
   ),
-  get("empty match_id", "/api/stats?match_id=", 400, /match_id must be 1 to 128 characters, got 0/),
+  get(
+    "empty match_id",
+    "/api/stats?match_id=",
+    400,
+    /match_id must be 1 to 128 characters \(Unicode code points\), got 0/,
+  ),
   get("overlong match_id", `/api/stats?match_id=${"m".repeat(200)}`, 400, /got 200/),
   get(
     "unknown parameter",
@@ -543,4 +662,43 @@ Deno.test(`${CASES.length} malformed requests each get their 4xx and change noth
     "SQL metacharacters are only data",
   );
   deepStrictEqual(app.logged, [], "no request reached the unexpected-error path");
+});
+
+Deno.test("a batch with a million invalid fields answers the first 100 problems and the count, quickly and small", async () => {
+  using app = createTestApp();
+  const items = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`item_${i}`, -1]));
+  const sheets = Array.from({ length: 400 }, (_, i) => ({
+    match_id: `m${i}`,
+    player_id: "p",
+    looted_items: items,
+  }));
+  const response = await app.app.request("/api/submit/batch", {
+    method: "POST",
+    headers: JSON_TYPE,
+    body: JSON.stringify(sheets),
+  });
+  equal(response.status, 400);
+  const text = await response.text();
+  const body = JSON.parse(text);
+  equal(body.problems.length, 100);
+  equal(body.problem_count, 400 * 256);
+  match(
+    body.error,
+    /^Invalid batch: \[0\]\.looted_items\.item_0 must be an integer from 0 to 1000000, got -1 \(and 102399 more problems\)$/,
+  );
+  equal(text.length < 20_000, true, `answer is ${text.length} bytes`);
+});
+
+Deno.test("a huge value is quoted in at most about 60 characters, never serialized whole", async () => {
+  using app = createTestApp();
+  const point = Array.from({ length: 100_000 }, (_, i) => i);
+  const response = await app.app.request("/api/submit", {
+    method: "POST",
+    headers: JSON_TYPE,
+    body: sheet({ locations: { medkit: point } }),
+  });
+  equal(response.status, 400);
+  const { error } = await response.json();
+  match(error, /locations\.medkit must be \[x, y\] with two finite numbers, got \[0,1,2,3,/);
+  equal(error.length < 200, true, error);
 });

@@ -94,10 +94,17 @@ Deno.test("rate limiting answers 429 with Retry-After per client, and the client
     /Rate limit exceeded: at most 5 requests per second \(bursts of 3\) per client; retry after 1 s/,
   );
   equal(
-    (await t.app.request("/api/health", { headers: { "x-api-key": "another-client" } })).status,
+    (await t.app.request("/api/health", {}, { remoteAddr: { hostname: "10.9.9.9" } })).status,
     200,
-    "clients have their own buckets",
+    "each address has its own bucket",
   );
+  for (const key of ["random-1", "random-2", "random-3"]) {
+    equal(
+      (await t.app.request("/api/health", { headers: { "x-api-key": key } })).status,
+      429,
+      "a key the server does not know buys no fresh bucket",
+    );
+  }
   // The lib client honours Retry-After and gets through.
   const client = createClient("http://test", {
     fetch: (request) => t.app.fetch(request),
@@ -197,4 +204,21 @@ Deno.test("timestamps more than 24 h ahead of the server clock are refused", asy
   deepStrictEqual((await skewed.json()).problems.map((problem: { path: string }) => problem.path), [
     "[1].timestamp",
   ]);
+});
+
+Deno.test("failed authentications are counted per address: past 10, every key check answers 429", async () => {
+  using t = createTestApp({ writeKey: "the-write-key", readKey: "the-read-key" });
+  const from = (hostname: string, key: string) =>
+    t.app.request("/api/aggregate", { headers: { "x-api-key": key } }, {
+      remoteAddr: { hostname },
+    });
+  for (let attempt = 0; attempt < 10; attempt++) {
+    equal((await from("10.0.0.1", `guess-${attempt}`)).status, 403);
+  }
+  const throttled = await from("10.0.0.1", "guess-10");
+  equal(throttled.status, 429);
+  match((await throttled.json()).error, /Too many failed authentications from this address/);
+  ok(Number(throttled.headers.get("retry-after")) >= 1);
+  equal((await from("10.0.0.1", "the-read-key")).status, 429, "even the right key waits");
+  equal((await from("10.0.0.2", "the-read-key")).status, 200, "other addresses are unaffected");
 });

@@ -77,7 +77,7 @@ Deno.test("parseAggregateQuery() takes only the aggregate's filters", () => {
     'limit: Unknown query parameter "limit"; allowed here: match_id, match_prefix, since, until',
   ]);
   deepStrictEqual(problemsOf(() => parseAggregateQuery(query(`match_id=${"x".repeat(129)}`))), [
-    "match_id: match_id must be 1 to 128 characters, got 129",
+    "match_id: match_id must be 1 to 128 characters (Unicode code points), got 129",
   ]);
 });
 

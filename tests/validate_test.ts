@@ -87,7 +87,7 @@ Deno.test("parseStatSheet() lists every problem with its field path", async (t) 
     [
       "overlong id",
       makeSheet({ match_id: "m".repeat(129) }),
-      "match_id must be at most 128 characters, got 129",
+      "match_id must be at most 128 characters (Unicode code points), got 129",
     ],
     [
       "control character",

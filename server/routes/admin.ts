@@ -1,10 +1,9 @@
 import { Hono } from "hono";
-import { requireKey } from "../auth.ts";
 import type { AppDeps, AppEnv } from "../deps.ts";
 import { HttpError } from "../http_error.ts";
 
 /** `GET /api/health` and `POST /api/clear` (the original's reset, now behind the admin key); mounted at `/api`. */
-export function createAdminRoutes({ store, keys, now }: AppDeps): Hono<AppEnv> {
+export function createAdminRoutes({ store, keys, guard, now }: AppDeps): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.get("/health", async (c) => {
     try {
@@ -32,7 +31,7 @@ export function createAdminRoutes({ store, keys, now }: AppDeps): Hono<AppEnv> {
         { code: "clear_disabled" },
       );
     }
-    requireKey(c, keys.adminKey, "admin key");
+    guard.check(c, keys.adminKey, "admin key");
     const deleted = await store.clear();
     return c.json({ success: true, message: "Database cleared successfully", deleted });
   });

@@ -1,12 +1,11 @@
 import { Hono } from "hono";
 import { parseAggregateQuery } from "../../lib/mod.ts";
 import type { AppDeps, AppEnv } from "../deps.ts";
-import { requireRole } from "../guards.ts";
 import { searchParamsOf } from "../request.ts";
 
 /** `GET /api/aggregate`: totals per item and distinct counts, from rollups; mounted at `/api/aggregate`. */
-export function createAggregateRoutes({ store, keys }: AppDeps): Hono<AppEnv> {
-  return new Hono<AppEnv>().get("/", requireRole(keys, "read"), async (c) => {
+export function createAggregateRoutes({ store, guard }: AppDeps): Hono<AppEnv> {
+  return new Hono<AppEnv>().get("/", guard.role("read"), async (c) => {
     const data = await store.aggregate(parseAggregateQuery(searchParamsOf(c)));
     return c.json({ success: true, data });
   });

@@ -9,7 +9,6 @@ import {
   ValidationError,
 } from "../../lib/mod.ts";
 import type { AppDeps, AppEnv, IngestLimits } from "../deps.ts";
-import { requireRole } from "../guards.ts";
 import { HttpError } from "../http_error.ts";
 import { limitBody } from "../middleware.ts";
 import {
@@ -27,9 +26,9 @@ const NDJSON = "application/x-ndjson";
  * `POST /api/submit` (one sheet, the original's endpoint) and `POST /api/submit/batch`; mounted at
  * `/api`. Sheets are validated, prepared (`prepareSheets`) and then stored.
  */
-export function createIngestRoutes({ store, limits, keys, now }: AppDeps): Hono<AppEnv> {
+export function createIngestRoutes({ store, limits, guard, now }: AppDeps): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
-  const writer = requireRole(keys, "write");
+  const writer = guard.role("write");
   routes.post("/submit", writer, limitBody(limits.maxSheetBytes), async (c) => {
     requireMediaType(c, JSON_MEDIA_TYPES);
     const value = parseJsonText(

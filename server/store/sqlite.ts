@@ -11,7 +11,10 @@ import {
   type HeatmapGrid,
   type HeatmapPoints,
   type ItemLocation,
+  LimitExceededError,
+  MAX_HEATMAP_POINTS,
   type PreparedSheet,
+  ROLLUP_RESOLUTIONS,
   type SheetFilter,
   type StoredStatSheet,
 } from "../../lib/mod.ts";
@@ -182,10 +185,27 @@ export class SqliteStore implements Store {
   heatmapPoints(item: string, filter: { matchPrefix?: string } = {}): Promise<HeatmapPoints> {
     return settle(() => {
       const { join, params } = joinSheets(filter);
+      const located = `FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL`;
+      // Counted before anything is built: from the rollup when unfiltered, else by SQL.
+      const { units } = filter.matchPrefix === undefined
+        ? firstRow<{ units: number }>(
+          this.#prepare(
+            "SELECT COALESCE(SUM(units), 0) AS units FROM rollup_cells WHERE item = ? AND bins = ?",
+          ),
+          [item, ROLLUP_RESOLUTIONS[0]!],
+        )
+        : firstRow<{ units: number }>(
+          this.#prepare(`SELECT COALESCE(SUM(count), 0) AS units ${located}`),
+          [...params, item],
+        );
+      if (units > MAX_HEATMAP_POINTS) {
+        throw new LimitExceededError(
+          `${item} has ${units} located units, more than the ${MAX_HEATMAP_POINTS} points this listing returns; ask for a grid instead, e.g. /api/heatmap/${item}?bins=20 (1 to 200 cells per axis)`,
+          MAX_HEATMAP_POINTS,
+        );
+      }
       const rows = allRows<{ x: number; y: number; count: number }>(
-        this.#prepare(
-          `SELECT x, y, count FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL`,
-        ),
+        this.#prepare(`SELECT x, y, count ${located}`),
         [...params, item],
       );
       const locations: ItemLocation[] = [];
