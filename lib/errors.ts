@@ -8,10 +8,12 @@ export interface Problem {
 
 /** Input that does not satisfy the stat-sheet contract; carries every problem found, not just the first. */
 export class ValidationError extends Error {
+  /** Always `"ValidationError"`, so the error can be told apart without `instanceof`. */
   override name = "ValidationError";
   /** Every problem found, each with its field path. */
   readonly problems: readonly Problem[];
 
+  /** Builds the message from `options.summary` (default "Invalid input") and the first problem. */
   constructor(problems: readonly Problem[], options?: { summary?: string; cause?: unknown }) {
     super(summarizeProblems(problems, options?.summary), { cause: options?.cause });
     this.problems = problems;
@@ -20,12 +22,14 @@ export class ValidationError extends Error {
 
 /** A stat sheet whose (match_id, player_id) is already stored with different content. */
 export class ConflictError extends Error {
+  /** Always `"ConflictError"`; the server answers it with 409. */
   override name = "ConflictError";
   /** Id of the sheet already stored under that key. */
   readonly existingId: number;
   /** Index of the offending sheet in its batch (0 for a single submission). */
   readonly index: number;
 
+  /** Takes the id already stored under the key and the offending sheet's index in its batch. */
   constructor(message: string, details: { existingId: number; index: number }) {
     super(message);
     this.existingId = details.existingId;
@@ -35,6 +39,7 @@ export class ConflictError extends Error {
 
 /** A named thing (item, route) that does not exist. */
 export class NotFoundError extends Error {
+  /** Always `"NotFoundError"`; the server answers it with 404. */
   override name = "NotFoundError";
 }
 

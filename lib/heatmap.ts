@@ -13,7 +13,7 @@ export const MAP_SIZE: Readonly<MapSize> = Object.freeze({ width: 100, height: 1
 export const BASE_BINS = 200;
 
 /** Largest `bins` a heatmap grid may have. */
-export const MAX_BINS = BASE_BINS;
+export const MAX_BINS: number = BASE_BINS;
 
 /** Resolutions the server keeps as rollups, coarsest first: `bins=20` reads 400 cells, not 40,000. */
 export const ROLLUP_RESOLUTIONS: readonly number[] = Object.freeze([20, 50, BASE_BINS]);

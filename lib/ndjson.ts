@@ -78,9 +78,12 @@ export async function* readNdjson(
 
 /** An NDJSON body longer than allowed. */
 export class NdjsonTooLargeError extends Error {
+  /** Always `"NdjsonTooLargeError"`. */
   override name = "NdjsonTooLargeError";
+  /** The limit the body exceeded, in bytes. */
   readonly maxBytes: number;
 
+  /** Names the limit, in bytes, in the message. */
   constructor(maxBytes: number) {
     super(`NDJSON body exceeds the limit of ${maxBytes} bytes`);
     this.maxBytes = maxBytes;
