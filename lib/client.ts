@@ -2,10 +2,14 @@ import type { Aggregate, HeatmapGrid, HeatmapPoints, StatSheet, StoredStatSheet 
 
 /** An HTTP answer other than 2xx, carrying the server's JSON error. */
 export class ApiError extends Error {
+  /** Always `"ApiError"`. */
   override name = "ApiError";
+  /** HTTP status of the answer (4xx or 5xx). */
   readonly status: number;
+  /** The answer parsed as JSON (`{ error, code, … }` from this server), else its text. */
   readonly body: unknown;
 
+  /** Builds the message `HTTP <status>: <error>` from the body's `error` field, else the body. */
   constructor(status: number, body: unknown, options?: { cause?: unknown }) {
     const detail = typeof body === "object" && body !== null && "error" in body
       ? String((body as { error: unknown }).error)
@@ -32,32 +36,45 @@ export interface ClientOptions {
 
 /** `GET /api/health` answer. */
 export interface HealthReport {
+  /** `"healthy"` from this server; a 503 `"unhealthy"` answer throws {@link ApiError} instead. */
   status: string;
+  /** Server clock when it answered (ISO 8601). */
   timestamp: string;
+  /** Human-readable status, e.g. "Loot Telemetry Server is running". */
   message: string;
 }
 
 /** Outcome of one `POST /api/submit`. */
 export interface SubmitResult {
+  /** Id of the stored sheet: the existing one when `duplicate` is true. */
   id: number;
+  /** True when an identical sheet was already stored (HTTP 200), false when it was new (201). */
   duplicate: boolean;
+  /** When the server received the sheet (ISO 8601, server clock), not the sheet's own timestamp. */
   timestamp: string;
 }
 
 /** Progress of {@link LootClient.submitBatch}, reported after every chunk. */
 export interface UploadProgress {
+  /** Sheets sent so far, whether stored, duplicate or failed. */
   sent: number;
+  /** Sheets the server stored as new. */
   inserted: number;
+  /** Sheets identical to ones already stored, so not stored again. */
   duplicates: number;
+  /** Sheets in chunks that still failed after their retries. */
   failed: number;
   /** Sheets to send, when known in advance (an array was given). */
   total: number | undefined;
+  /** Milliseconds since the upload started. */
   elapsedMs: number;
+  /** Sheets sent per second of `elapsedMs`. */
   sheetsPerSecond: number;
 }
 
 /** Final tally of {@link LootClient.submitBatch}. */
 export interface UploadSummary extends UploadProgress {
+  /** Requests made, one per chunk, failed ones included. */
   chunks: number;
   /** One message per chunk that failed after its retries, naming the chunk's first sheet. */
   errors: string[];
@@ -69,18 +86,27 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Requests in flight at once (default 2). */
   concurrency?: number;
+  /** Called after every chunk, failed ones included, with the running totals. */
   onProgress?: (progress: UploadProgress) => void;
 }
 
 /** Filters of `GET /api/stats`. */
 export interface StatsQuery {
+  /** Only sheets of this exact match. */
   match_id?: string;
+  /** Only sheets whose `match_id` starts with this. */
   match_prefix?: string;
+  /** Only sheets of this exact player. */
   player_id?: string;
+  /** Only sheets that looted at least one unit of this item. */
   item?: string;
+  /** Only sheets timestamped at or after this instant (ISO 8601). */
   since?: string;
+  /** Only sheets timestamped before this instant (ISO 8601). */
   until?: string;
+  /** Sheets per page, 1 to 10,000 (server default 1,000). */
   limit?: number;
+  /** Sheets to skip; prefer `cursor`, which stays stable while inserts continue. */
   offset?: number;
   /** The `next` of the previous page. */
   cursor?: string;
@@ -88,29 +114,40 @@ export interface StatsQuery {
 
 /** Filters of `GET /api/aggregate`. */
 export interface AggregateQuery {
+  /** Only sheets of this exact match. */
   match_id?: string;
+  /** Only sheets whose `match_id` starts with this. */
   match_prefix?: string;
+  /** Only sheets timestamped at or after this instant (ISO 8601). */
   since?: string;
+  /** Only sheets timestamped before this instant (ISO 8601). */
   until?: string;
 }
 
 /** A typed client for the Loot Telemetry API. */
 export interface LootClient {
+  /** Server root the client was created with, without a trailing slash. */
   readonly baseUrl: string;
+  /** `GET /api/health`; throws {@link ApiError} 503 when the server's database does not answer. */
   health(): Promise<HealthReport>;
   /** Like {@link health} but never throws: says whether the server answers, and why not. */
   checkHealth(): Promise<{ healthy: boolean; message: string }>;
+  /** `POST /api/submit`; a different sheet already stored under its key throws {@link ApiError} 409. */
   submit(sheet: StatSheet): Promise<SubmitResult>;
   /** Uploads sheets in chunks; safe to retry because ingestion is idempotent. */
   submitBatch(
     sheets: Iterable<StatSheet> | AsyncIterable<StatSheet>,
     options?: UploadOptions,
   ): Promise<UploadSummary>;
+  /** One page of `GET /api/stats`, newest first (1,000 sheets unless `query.limit` says so). */
   stats(query?: StatsQuery): Promise<StoredStatSheet[]>;
   /** Every sheet matching `query`, page by page through the keyset cursor, newest first. */
   allStats(query?: Omit<StatsQuery, "cursor" | "offset">): AsyncGenerator<StoredStatSheet>;
+  /** Totals of `GET /api/aggregate` over the sheets matching `query` (all sheets by default). */
   aggregate(query?: AggregateQuery): Promise<Aggregate>;
+  /** Every looted unit's location for `item` (`GET /api/heatmap/:item`), optionally by match prefix. */
   heatmap(item: string, options?: { match_prefix?: string }): Promise<HeatmapPoints>;
+  /** `item`'s units binned into a `bins` × `bins` grid (1–200): `GET /api/heatmap/:item?bins=N`. */
   heatmapGrid(item: string, options: { bins: number; match_prefix?: string }): Promise<HeatmapGrid>;
   /** Deletes every stored sheet; needs the server's admin key. */
   clear(adminKey: string): Promise<{ deleted: number }>;

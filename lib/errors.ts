@@ -31,12 +31,14 @@ export class ProblemList {
  * {@link MAX_LISTED_PROBLEMS}) and how many there were in all, not just the first.
  */
 export class ValidationError extends Error {
+  /** Always `"ValidationError"`, so the error can be told apart without `instanceof`. */
   override name = "ValidationError";
   /** The problems found, each with its field path; at most {@link MAX_LISTED_PROBLEMS}. */
   readonly problems: readonly Problem[];
   /** How many problems were found, listed or not. */
   readonly totalProblems: number;
 
+  /** Builds the message from `options.summary` (default "Invalid input"), the first problem and the count. */
   constructor(
     problems: readonly Problem[] | ProblemList,
     options?: { summary?: string; cause?: unknown },
@@ -53,12 +55,14 @@ export class ValidationError extends Error {
 
 /** A stat sheet whose (match_id, player_id) is already stored with different content. */
 export class ConflictError extends Error {
+  /** Always `"ConflictError"`; the server answers it with 409. */
   override name = "ConflictError";
   /** Id of the sheet already stored under that key. */
   readonly existingId: number;
   /** Index of the offending sheet in its batch (0 for a single submission). */
   readonly index: number;
 
+  /** Takes the id already stored under the key and the offending sheet's index in its batch. */
   constructor(message: string, details: { existingId: number; index: number }) {
     super(message);
     this.existingId = details.existingId;
@@ -68,10 +72,12 @@ export class ConflictError extends Error {
 
 /** A request that is well formed but would answer more than a documented limit (mapped to 422). */
 export class LimitExceededError extends Error {
+  /** Always `"LimitExceededError"`. */
   override name = "LimitExceededError";
   /** The limit passed, in the unit the message names. */
   readonly limit: number;
 
+  /** `message` names the limit and what to ask for instead. */
   constructor(message: string, limit: number) {
     super(message);
     this.limit = limit;
@@ -80,6 +86,7 @@ export class LimitExceededError extends Error {
 
 /** A named thing (item, route) that does not exist. */
 export class NotFoundError extends Error {
+  /** Always `"NotFoundError"`; the server answers it with 404. */
   override name = "NotFoundError";
 }
 

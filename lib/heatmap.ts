@@ -13,7 +13,7 @@ export const MAP_SIZE: Readonly<MapSize> = Object.freeze({ width: 100, height: 1
 export const BASE_BINS = 200;
 
 /** Largest `bins` a heatmap grid may have. */
-export const MAX_BINS = BASE_BINS;
+export const MAX_BINS: number = BASE_BINS;
 
 /**
  * Most points `GET /api/heatmap/:item` lists (one per looted unit, about 1.5 MB of JSON); past it the

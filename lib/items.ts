@@ -1,7 +1,10 @@
 /** How an item is shown in tables and charts. */
 export interface ItemInfo {
+  /** Item name as on the wire and in `looted_items`, e.g. `rubber_duck`. */
   name: string;
+  /** Human-readable name, sentence case, e.g. "Rubber duck". */
   label: string;
+  /** One emoji shown beside the label (🎁 for items outside {@link DEFAULT_ITEMS}). */
   emoji: string;
 }
 

@@ -9,6 +9,7 @@ export const MAX_JSON_DEPTH = 32;
 
 /** Why a JSON text was refused: not JSON at all, or nested too deeply. */
 export class JsonTextError extends Error {
+  /** Always `"JsonTextError"`. */
   override name = "JsonTextError";
 }
 

@@ -1,5 +1,5 @@
 import { type Problem, ValidationError } from "./errors.ts";
-import { MAX_JSON_DEPTH, parseJsonBounded } from "./json.ts";
+import { parseJsonBounded } from "./json.ts";
 
 /**
  * Parses newline-delimited JSON (one value per line, blank lines skipped).
@@ -37,7 +37,7 @@ export type NdjsonLine = { line: number; value: unknown } | { line: number; erro
  * Reads NDJSON from a byte stream line by line, without holding the whole body: memory stays at
  * one line plus the caller's buffer, and the work is linear however long a line is (lines are
  * split on bytes, each decoded once). Each line must be UTF-8 (decoded strictly: invalid bytes are
- * an error for that line, never replaced) and nest at most {@link MAX_JSON_DEPTH} levels. Blank
+ * an error for that line, never replaced) and nest at most `MAX_JSON_DEPTH` (32) levels. Blank
  * lines are skipped; `maxBytes` stops a body that is too long (throwing
  * {@link NdjsonTooLargeError}) while it is read.
  * @example
@@ -98,9 +98,12 @@ function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 /** An NDJSON body longer than allowed. */
 export class NdjsonTooLargeError extends Error {
+  /** Always `"NdjsonTooLargeError"`. */
   override name = "NdjsonTooLargeError";
+  /** The limit the body exceeded, in bytes. */
   readonly maxBytes: number;
 
+  /** Names the limit, in bytes, in the message. */
   constructor(maxBytes: number) {
     super(`NDJSON body exceeds the limit of ${maxBytes} bytes`);
     this.maxBytes = maxBytes;

@@ -11,6 +11,7 @@ import type { StatSheet } from "./types.ts";
 
 /** A validated sheet with everything the store writes beside it. */
 export interface PreparedSheet {
+  /** The validated sheet as sent; the store writes its fields verbatim. */
   sheet: StatSheet;
   /** The timestamp stored: corrected for clock skew when `sent_at` was sent, else as sent, else the receipt time. */
   timestamp: string;

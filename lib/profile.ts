@@ -3,11 +3,13 @@ import type { Aggregate, LootCounts, StatSheet } from "./types.ts";
 
 /** What a set of sheets holds, beyond totals: the input of the performance dashboard. */
 export interface DatasetProfile {
+  /** Totals, as {@link aggregateLoot} computes them (the shape of `GET /api/aggregate` data). */
   aggregate: Aggregate;
   /** Item → number of sheets that looted at least one unit of it. */
   sheetsWithItem: LootCounts;
-  /** Looted item entries (count > 0) that came with a location, and all looted entries. */
+  /** Looted item entries (count > 0) that came with a location. */
   locatedEntries: number;
+  /** All looted item entries (count > 0), located or not: what `locatedEntries` is a share of. */
   lootedEntries: number;
 }
 

@@ -11,13 +11,19 @@ import { parseIsoTimestamp } from "./timestamps.ts";
 import { countCharacters } from "./validate.ts";
 
 /** Default and largest page of `GET /api/stats`. */
-export const STATS_PAGE = Object.freeze({ fallback: 1_000, max: 10_000 });
+export const STATS_PAGE: Readonly<{
+  /** Sheets per page when the query gives no `limit`. */
+  fallback: number;
+  /** Largest `limit` accepted. */
+  max: number;
+}> = Object.freeze({ fallback: 1_000, max: 10_000 });
 
 /** Longest id accepted as a filter (`match_id`, `player_id`, `match_prefix`). */
 const MAX_ID_FILTER = 128;
 
 /** Which sheets an aggregate covers; every field optional. */
 export interface AggregateFilter {
+  /** Only sheets of this exact match (`match_id` parameter). */
   match_id?: string;
   /** Only matches whose id starts with this. */
   matchPrefix?: string;
@@ -29,19 +35,25 @@ export interface AggregateFilter {
 
 /** Which sheets a listing returns, and which page of them. */
 export interface SheetFilter extends AggregateFilter {
+  /** Only sheets of this exact player (`player_id` parameter). */
   player_id?: string;
   /** Only sheets that looted at least one unit of this item. */
   item?: string;
   /** Keyset cursor: only sheets with a smaller id (the `next` of the previous page). */
   beforeId?: number;
+  /** Sheets per page, 1 to `STATS_PAGE.max`; `STATS_PAGE.fallback` when the query gives none. */
   limit: number;
+  /** Sheets skipped before the page (`offset` parameter); `parseStatsQuery` sets 0 when absent. */
   offset?: number;
 }
 
 /** What `GET /api/heatmap/:item` asks for: points when `bins` is absent, else a grid. */
 export interface HeatmapRequest {
+  /** Item name from the path, checked against `ITEM_NAME_PATTERN`. */
   item: string;
+  /** Cells per axis, 1 to `MAX_BINS`; absent asks for the points rather than a grid. */
   bins?: number;
+  /** Only matches whose id starts with this (`match_prefix` parameter). */
   matchPrefix?: string;
 }
 

@@ -1,10 +1,23 @@
-import { type Problem, ProblemList, ValidationError } from "./errors.ts";
+import { ProblemList, ValidationError } from "./errors.ts";
 import { describeBadItemName } from "./items.ts";
 import { describeTimestampRange, parseIsoTimestamp } from "./timestamps.ts";
 import type { ItemLocation, ItemLocations, LootCounts, StatSheet } from "./types.ts";
 
 /** Limits a stat sheet must respect; the defaults are the documented API limits. */
-export const SHEET_LIMITS = Object.freeze({
+export const SHEET_LIMITS: Readonly<{
+  /** Longest `match_id` or `player_id`, in characters (UTF-16 code units). */
+  maxIdLength: number;
+  /** Largest count of one item in `looted_items`. */
+  maxCount: number;
+  /** Most entries in `looted_items`. */
+  maxItems: number;
+  /** Largest `match_duration` or `player_level`. */
+  maxMetric: number;
+  /** Largest size of the unknown (extra) top-level fields, as UTF-8 JSON bytes. */
+  maxExtraBytes: number;
+  /** Deepest nesting of the extra fields. */
+  maxExtraDepth: number;
+}> = Object.freeze({
   maxIdLength: 128,
   maxCount: 1_000_000,
   maxItems: 256,
