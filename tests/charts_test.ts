@@ -10,6 +10,7 @@ import {
   buildPerformanceDashboardSpec,
   type ChartSpec,
   profileSheets,
+  renderChartImages,
   renderChartPng,
   renderChartSvg,
   renderSvgToPng,
@@ -115,6 +116,15 @@ Deno.test("renderChartPng() writes a decodable PNG of sane size with real conten
   ok(png.height > 300 && png.height < 4000, `height ${png.height}`);
   const ink = inkShare(png);
   ok(ink > 0.05 && ink < 0.9, `ink share ${ink}`);
+});
+
+Deno.test("renderChartImages() gives SVG, PNG and the chart's CSS size (the SVG's)", async () => {
+  const images = await renderChartImages(buildLootTotalsSpec(totals), { scale: 3 });
+  const svgSize = images.svg.match(/^<svg[^>]* width="(\d+)" height="(\d+)"/);
+  ok(svgSize, "SVG has a width and height");
+  deepStrictEqual([images.width, images.height], [Number(svgSize[1]), Number(svgSize[2])]);
+  const png = decodePng(images.png);
+  deepStrictEqual([png.width, png.height], [images.width * 3, images.height * 3]);
 });
 
 Deno.test("renderSvgToPng() draws text with the shipped font, no system fonts needed", async () => {

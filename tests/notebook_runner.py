@@ -1,6 +1,7 @@
 """Runs notebooks/simulator.ipynb in one live Deno kernel through Jupyter's kernel host, three times:
 as written, with "shield" added to ITEMS, and again unchanged (a re-upload). Prints a JSON report
-per pass: error messages, how many outputs carried a Vega-Lite + SVG bundle, and all text shown.
+per pass: error messages, how many outputs carried a chart bundle (Vega-Lite, and a PNG with its
+size, no SVG), and all text shown.
 Used by tests/notebook_test.ts; the server URL and output folder come from the environment."""
 import json
 import sys
@@ -34,7 +35,9 @@ def run_all(client, sources):
                 result['errors'].append(f"{content['ename']}: {content['evalue']}")
             elif kind in ('display_data', 'update_display_data', 'execute_result'):
                 data = content['data']
-                if 'application/vnd.vegalite.v5+json' in data and 'image/svg+xml' in data:
+                png_size = content.get('metadata', {}).get('image/png', {})
+                if ('application/vnd.vegalite.v5+json' in data and 'image/png' in data
+                        and 'image/svg+xml' not in data and png_size.get('width', 0) > 0):
                     result['charts'] += 1
                 result['texts'].append(data.get('text/plain', ''))
             elif kind == 'stream':
