@@ -1,10 +1,27 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { resolvePipelineConfig } from "../lib/mod.ts";
 import { makeTempDir, SIX_CHARTS } from "./fixtures.ts";
 import { findMissingJupyter, TOOLS_REQUIRED } from "./jupyter.ts";
 import { startServerProcess } from "../server/child_process.ts";
 
 const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
+
+Deno.test("the notebook's configuration cell shows every setting of the run as a constant", async () => {
+  const notebook = JSON.parse(await Deno.readTextFile(NOTEBOOK));
+  const sources: string[] = notebook.cells
+    .filter((cell: { cell_type: string }) => cell.cell_type === "code")
+    .map((cell: { source: string[] }) => cell.source.join(""));
+  const configCell = sources.find((source) => source.includes("resolvePipelineConfig({"));
+  ok(configCell, "a cell calls resolvePipelineConfig");
+  const call = configCell.slice(configCell.indexOf("resolvePipelineConfig({"));
+  // Every field of PipelineConfig, so a setting added to lib/ must appear in the notebook too.
+  for (const field of Object.keys(resolvePipelineConfig())) {
+    const passed = call.match(new RegExp(`\\n {2}${field}: ([A-Z_]+),\\n`));
+    ok(passed, `${field} is passed to resolvePipelineConfig as a constant`);
+    match(configCell, new RegExp(`^const ${passed[1]} = `, "m"), `${passed[1]} is declared`);
+  }
+});
 
 const missing = await findMissingJupyter();
 const required = TOOLS_REQUIRED;
@@ -78,7 +95,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "rerunning the notebook in the same kernel after adding an item works and never double-counts",
+    "rerunning the notebook in the same kernel after changing items and heatmap settings works and never double-counts",
   ignore,
   async fn() {
     if (missing) throw new Error(`CI=true but ${missing}`);
@@ -115,9 +132,16 @@ Deno.test({
       /Uploaded 200\/200 sheets \(100\.0%\) · [\d,]+ sheets\/s · 0 duplicates · 0 failed/,
     );
     match(text(withShield!), /Server totals equal local totals for all 6 items/);
+    match(
+      text(withShield!),
+      /`medkit_heatmap`.*`server_medkit_heatmap`/s,
+      "HEATMAP_ITEM is honoured",
+    );
     match(text(again!), /200 duplicates · 0 failed/);
     match(text(again!), /Server totals equal local totals for all 6 items/);
     ok(existsSync(`${dir.path}/duck_heatmap.png`));
+    const medkits = JSON.parse(await Deno.readTextFile(`${dir.path}/medkit_heatmap.vl.json`));
+    equal(medkits.data.values.length, 10 * 10, "HEATMAP_BINS is honoured");
   },
 });
 
