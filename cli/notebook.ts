@@ -1,6 +1,7 @@
 /**
  * `deno task notebook`: executes notebooks/simulator.ipynb headlessly with Jupyter's nbconvert into
- * outputs/simulator.executed.ipynb, starting a server in-process when none answers at LOOT_SERVER.
+ * outputs/simulator.executed.ipynb, exports that to outputs/simulator.executed.html, starting a
+ * server in-process when none answers at LOOT_SERVER; lists every file it wrote or overwrote.
  * @module
  */
 import { join, resolve } from "node:path";
@@ -14,7 +15,8 @@ import { readFlags, reportUsageError } from "./_terminal.ts";
 const USAGE = `Usage: deno task notebook [options]
 
 Executes notebooks/simulator.ipynb with Jupyter (no browser) and writes the executed copy, with all
-outputs, to OUT/simulator.executed.ipynb and the charts to OUT/.
+outputs, to OUT/simulator.executed.ipynb, its HTML export to OUT/simulator.executed.html and the
+charts to OUT/. Files already there are overwritten; the run lists each file it wrote.
 
 Options:
   --out DIR        Output folder (env LOOT_OUTPUT_DIR, default outputs)
@@ -32,6 +34,8 @@ const INSTALL_JUPYTER = `Jupyter is not installed. On Debian or Ubuntu:
 then install Deno's kernel: deno jupyter --install`;
 
 const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
+const EXECUTED = "simulator.executed.ipynb";
+const EXPORTED_HTML = "simulator.executed.html";
 
 async function main(): Promise<number> {
   const flags = readFlags(USAGE, {
@@ -76,37 +80,39 @@ async function main(): Promise<number> {
 
   try {
     await Deno.mkdir(outDir, { recursive: true });
+    const before = await readModifiedTimes(outDir);
     console.error(`Executing ${NOTEBOOK} …`);
-    const { code } = await new Deno.Command("jupyter", {
-      args: [
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        NOTEBOOK,
-        "--output-dir",
-        outDir,
-        "--output",
-        "simulator.executed.ipynb",
-        `--ExecutePreprocessor.timeout=${timeout}`,
-      ],
-      cwd: new URL("../notebooks/", import.meta.url).pathname,
-      // The debugger's frozen-modules notice is noise for a headless run.
-      env: { LOOT_SERVER: serverUrl, LOOT_OUTPUT_DIR: outDir, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn().status;
-    if (code !== 0) {
+    const executed = await runNbconvert([
+      "--to",
+      "notebook",
+      "--execute",
+      NOTEBOOK,
+      "--output-dir",
+      outDir,
+      "--output",
+      EXECUTED,
+      `--ExecutePreprocessor.timeout=${timeout}`,
+    ], { LOOT_SERVER: serverUrl, LOOT_OUTPUT_DIR: outDir });
+    if (executed !== 0) {
       console.error(
-        `The notebook failed (nbconvert exit ${code}); the cell's error is printed above.`,
+        `The notebook failed (nbconvert exit ${executed}); the cell's error is printed above.`,
       );
-      return code;
+      return executed;
     }
-    console.log(
-      `Executed notebook: ${
-        join(outDir, "simulator.executed.ipynb")
-      }\nCharts: ${outDir}/*.png, *.svg, *.vl.json`,
-    );
+    const exported = await runNbconvert([
+      "--to",
+      "html",
+      join(outDir, EXECUTED),
+      "--output-dir",
+      outDir,
+      "--output",
+      EXPORTED_HTML,
+    ]);
+    if (exported !== 0) {
+      console.error(`The HTML export failed (nbconvert exit ${exported}); see above.`);
+      return exported;
+    }
+    console.log(describeWrites(outDir, before, await readModifiedTimes(outDir)));
     return 0;
   } finally {
     if (started) {
@@ -115,6 +121,50 @@ async function main(): Promise<number> {
       if (started.tempDir) await Deno.remove(started.tempDir, { recursive: true });
     }
   }
+}
+
+/** Runs `jupyter nbconvert` from notebooks/, so the notebook's relative paths resolve. */
+async function runNbconvert(args: string[], env: Record<string, string> = {}): Promise<number> {
+  const { code } = await new Deno.Command("jupyter", {
+    args: ["nbconvert", ...args],
+    cwd: new URL("../notebooks/", import.meta.url).pathname,
+    // The debugger's frozen-modules notice is noise for a headless run.
+    env: { ...env, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  return code;
+}
+
+/** Each file's modification time (ms) in `dir`, by name; subfolders are not the run's. */
+async function readModifiedTimes(dir: string): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile) continue;
+    times.set(entry.name, (await Deno.stat(join(dir, entry.name))).mtime?.getTime() ?? 0);
+  }
+  return times;
+}
+
+/** The files the run wrote, each marked new or overwritten, so a rerun never replaces work silently. */
+function describeWrites(
+  dir: string,
+  before: Map<string, number>,
+  after: Map<string, number>,
+): string {
+  const written = [...after].filter(([name, time]) => before.get(name) !== time)
+    .map(([name]) => name).sort();
+  const overwritten = written.filter((name) => before.has(name)).length;
+  const width = Math.max(...written.map((name) => name.length));
+  return [
+    `Wrote ${written.length} files to ${dir} (${
+      written.length - overwritten
+    } new, ${overwritten} overwritten):`,
+    ...written.map((name) =>
+      `  ${name.padEnd(width)}  ${before.has(name) ? "overwritten" : "new"}`
+    ),
+    `Open the HTML export: ${join(dir, EXPORTED_HTML)}`,
+  ].join("\n");
 }
 
 /** Returns what to install when nbconvert or the Deno kernelspec is missing, else undefined. */

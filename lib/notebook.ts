@@ -1,16 +1,28 @@
 /**
  * Display helpers for the Deno Jupyter kernel. Each shows one MIME bundle, so outputs render in
- * JupyterLab, VS Code and static viewers (GitHub, nbviewer) alike. Outside a notebook they print text.
+ * JupyterLab, VS Code and static viewers (GitHub, nbviewer, nbconvert's HTML) alike. Outside a
+ * notebook they print text.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { ChartSpec } from "./charts/specs.ts";
-import { renderChartSvg, saveChart, type SavedChart } from "./charts/render.ts";
+import {
+  type ChartImages,
+  renderChartImages,
+  saveChart,
+  type SavedChart,
+} from "./charts/render.ts";
 import type { NamedChart } from "./pipeline.ts";
 
 type MimeBundle = Record<string, unknown>;
 
+/** A display_data message's content: the bundle and per-type metadata (an image's size). */
+export interface DisplayContent {
+  data: MimeBundle;
+  metadata: Record<string, Record<string, unknown>>;
+}
+
 interface JupyterApi {
-  display(bundle: MimeBundle, options: { raw: boolean }): Promise<void>;
   broadcast(type: string, content: Record<string, unknown>): Promise<void>;
 }
 
@@ -19,8 +31,13 @@ interface JupyterApi {
  * queued, not sent; a cell's last display could otherwise reach the wire after the cell's `idle`
  * status, and headless runners (nbconvert) that stop listening at `idle` would drop it.
  */
-async function displayBundle(api: JupyterApi, bundle: MimeBundle): Promise<void> {
-  await api.display(bundle, { raw: true });
+async function displayBundle(
+  api: JupyterApi,
+  bundle: MimeBundle,
+  metadata: DisplayContent["metadata"] = {},
+): Promise<void> {
+  // broadcast rather than display(): display() sends no metadata, and the PNG needs its size.
+  await api.broadcast("display_data", { data: bundle, metadata, transient: {} });
   await new Promise((resolve) => setTimeout(resolve, DISPLAY_SETTLE_MS));
 }
 
@@ -36,31 +53,51 @@ function jupyter(): JupyterApi | undefined {
 }
 
 /**
- * Shows a chart inline as Vega-Lite (interactive in JupyterLab and VS Code) plus SVG (for static
- * viewers) plus its title as text.
- * @example
- * await showChart(buildLootTotalsSpec(totals));
+ * A chart's display bundle: Vega-Lite (interactive in JupyterLab and VS Code), PNG (what GitHub,
+ * nbviewer and nbconvert's HTML export show) and its title as text. No SVG: nbconvert 6.5 ranks
+ * SVG above PNG and passes it through lxml's `clean_html`, which empties the `<svg>`, so a bundle
+ * with SVG exports as a blank gap. The PNG carries its CSS size, so 2× pixels stay sharp.
  */
-export async function showChart(spec: ChartSpec): Promise<void> {
+export function buildChartBundle(spec: ChartSpec, images: ChartImages): DisplayContent {
   const title = typeof spec.title === "object" && spec.title && "text" in spec.title
     ? String(spec.title.text)
     : "chart";
-  const bundle = {
-    "application/vnd.vegalite.v5+json": spec,
-    "image/svg+xml": await renderChartSvg(spec),
-    "text/plain": `[chart] ${title}`,
+  return {
+    data: {
+      "application/vnd.vegalite.v5+json": spec,
+      "image/png": Buffer.from(images.png).toString("base64"),
+      "text/plain": `[chart] ${title}`,
+    },
+    metadata: { "image/png": { width: images.width, height: images.height } },
   };
+}
+
+/**
+ * Shows a chart inline as one bundle (see {@link buildChartBundle}); pass `images` when the chart is
+ * already rendered.
+ * @example
+ * await showChart(buildLootTotalsSpec(totals));
+ */
+export async function showChart(
+  spec: ChartSpec,
+  options: { images?: ChartImages } = {},
+): Promise<void> {
+  const { data, metadata } = buildChartBundle(
+    spec,
+    options.images ?? await renderChartImages(spec),
+  );
   const api = jupyter();
-  if (api) await displayBundle(api, bundle);
-  else console.log(bundle["text/plain"]);
+  if (api) await displayBundle(api, data, metadata);
+  else console.log(data["text/plain"]);
 }
 
 /** Saves each chart as PNG, SVG and Vega-Lite JSON under `dir`, shows it inline, then lists the files. */
 export async function saveAndShowCharts(charts: readonly NamedChart[], dir: string): Promise<void> {
   const saved: SavedChart[] = [];
   for (const chart of charts) {
-    saved.push(await saveChart(chart.spec, chart.name, dir));
-    await showChart(chart.spec);
+    const file = await saveChart(chart.spec, chart.name, dir);
+    saved.push(file);
+    await showChart(chart.spec, { images: file.images });
   }
   await showMessage(
     `Saved ${

@@ -9,13 +9,24 @@ const ROUNDS = 4;
 const key = (sheet: { match_id: string; player_id: string }) =>
   `${sheet.match_id}/${sheet.player_id}`;
 
+/** Acknowledgements seen so far in a round, so the kill waits until both kinds of writer got some. */
+interface Progress {
+  singles: number;
+  batches: number;
+}
+
 /** Sends sheets one by one until a send fails; returns those acknowledged. */
-async function singleWriter(client: LootClient, prefix: string): Promise<StatSheet[]> {
+async function singleWriter(
+  client: LootClient,
+  prefix: string,
+  progress: Progress,
+): Promise<StatSheet[]> {
   const acknowledged: StatSheet[] = [];
   for (const sheet of simulateMatches({ matches: 100_000, matchPrefix: prefix })) {
     try {
       await client.submit(sheet);
       acknowledged.push(sheet);
+      progress.singles++;
     } catch {
       return acknowledged;
     }
@@ -27,6 +38,7 @@ async function singleWriter(client: LootClient, prefix: string): Promise<StatShe
 async function batchWriter(
   client: LootClient,
   prefix: string,
+  progress: Progress,
 ): Promise<{ sheets: StatSheet[]; acknowledged: boolean }[]> {
   const batches: { sheets: StatSheet[]; acknowledged: boolean }[] = [];
   const generator = simulateMatches({ matches: 100_000, matchPrefix: prefix });
@@ -39,6 +51,7 @@ async function batchWriter(
         if (summary.failed > 0) throw new Error(summary.errors[0]);
       });
       batch.acknowledged = true;
+      progress.batches++;
     } catch {
       return batches;
     }
@@ -52,11 +65,22 @@ Deno.test(`SIGKILL mid-stream, ${ROUNDS} times: every acknowledged sheet survive
   for (let round = 0; round < ROUNDS; round++) {
     const server = await startServerProcess(["--db", db]);
     const client = createClient(server.url, { retries: 0, timeoutMs: 10_000 });
-    const writers = [
-      ...Array.from({ length: 6 }, (_, i) => singleWriter(client, `r${round}s${i}`)),
-    ];
-    const batchers = Array.from({ length: 2 }, (_, i) => batchWriter(client, `r${round}b${i}`));
-    await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 400));
+    const progress: Progress = { singles: 0, batches: 0 };
+    const writers = Array.from(
+      { length: 6 },
+      (_, i) => singleWriter(client, `r${round}s${i}`, progress),
+    );
+    const batchers = Array.from(
+      { length: 2 },
+      (_, i) => batchWriter(client, `r${round}b${i}`, progress),
+    );
+    // On a loaded machine the first batch can take a while: wait (bounded) until both kinds of
+    // writer have been acknowledged, then kill at a random moment while they keep writing.
+    const deadline = performance.now() + 20_000;
+    while ((progress.singles === 0 || progress.batches === 0) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400));
     const { code } = await server.stop("SIGKILL");
     equal(code, 137, "killed, not exited");
     const singles = (await Promise.all(writers)).flat();

@@ -1,6 +1,7 @@
 """Runs notebooks/simulator.ipynb in one live Deno kernel through Jupyter's kernel host, three times:
-as written, with "shield" added to ITEMS, and again unchanged (a re-upload). Prints a JSON report
-per pass: error messages, how many outputs carried a Vega-Lite + SVG bundle, and all text shown.
+as written, with "shield" added to ITEMS and the heatmaps switched to medkits on 10 x 10 cells, and
+again unchanged (a re-upload). Prints a JSON report per pass: error messages, how many outputs
+carried a chart bundle (Vega-Lite, and a PNG with its size, no SVG), and all text shown.
 Used by tests/notebook_test.ts; the server URL and output folder come from the environment."""
 import json
 import sys
@@ -13,7 +14,12 @@ def main(notebook_path, cwd, passes=3):
         cells = [''.join(cell['source']) for cell in json.load(handle)['cells'] if cell['cell_type'] == 'code']
     manager, client = start_new_kernel(kernel_name='deno', cwd=cwd)
     try:
-        with_shield = [source.replace('"gold_coin"]', '"gold_coin", "shield"]') for source in cells]
+        with_shield = [
+            source.replace('"gold_coin"]', '"gold_coin", "shield"]')
+            .replace('HEATMAP_ITEM = "rubber_duck"', 'HEATMAP_ITEM = "medkit"')
+            .replace('HEATMAP_BINS = 20', 'HEATMAP_BINS = 10')
+            for source in cells
+        ]
         report = [run_all(client, cells), run_all(client, with_shield), run_all(client, with_shield)][:passes]
     finally:
         client.stop_channels()
@@ -34,7 +40,9 @@ def run_all(client, sources):
                 result['errors'].append(f"{content['ename']}: {content['evalue']}")
             elif kind in ('display_data', 'update_display_data', 'execute_result'):
                 data = content['data']
-                if 'application/vnd.vegalite.v5+json' in data and 'image/svg+xml' in data:
+                png_size = content.get('metadata', {}).get('image/png', {})
+                if ('application/vnd.vegalite.v5+json' in data and 'image/png' in data
+                        and 'image/svg+xml' not in data and png_size.get('width', 0) > 0):
                     result['charts'] += 1
                 result['texts'].append(data.get('text/plain', ''))
             elif kind == 'stream':

@@ -1,30 +1,30 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { resolvePipelineConfig } from "../lib/notebook/mod.ts";
 import { makeTempDir, SIX_CHARTS } from "./fixtures.ts";
+import { findMissingJupyter, TOOLS_REQUIRED } from "./jupyter.ts";
 import { startServerProcess } from "../server/child_process.ts";
 
 const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
 
-/** Jupyter is optional on a laptop, required in CI (where .ci/run installs it). */
-async function jupyterMissing(): Promise<string | undefined> {
-  try {
-    const kernels = await new Deno.Command("jupyter", {
-      args: ["kernelspec", "list", "--json"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (!kernels.success) return "jupyter does not run";
-    if (!("deno" in JSON.parse(new TextDecoder().decode(kernels.stdout)).kernelspecs)) {
-      return "no deno kernelspec (deno jupyter --install)";
-    }
-    return undefined;
-  } catch {
-    return "jupyter is not installed";
+Deno.test("the notebook's configuration cell shows every setting of the run as a constant", async () => {
+  const notebook = JSON.parse(await Deno.readTextFile(NOTEBOOK));
+  const sources: string[] = notebook.cells
+    .filter((cell: { cell_type: string }) => cell.cell_type === "code")
+    .map((cell: { source: string[] }) => cell.source.join(""));
+  const configCell = sources.find((source) => source.includes("resolvePipelineConfig({"));
+  ok(configCell, "a cell calls resolvePipelineConfig");
+  const call = configCell.slice(configCell.indexOf("resolvePipelineConfig({"));
+  // Every field of PipelineConfig, so a setting added to lib/ must appear in the notebook too.
+  for (const field of Object.keys(resolvePipelineConfig())) {
+    const passed = call.match(new RegExp(`\\n {2}${field}: ([A-Z_]+),\\n`));
+    ok(passed, `${field} is passed to resolvePipelineConfig as a constant`);
+    match(configCell, new RegExp(`^const ${passed[1]} = `, "m"), `${passed[1]} is declared`);
   }
-}
+});
 
-const missing = await jupyterMissing();
-const required = Deno.env.get("CI") === "true";
+const missing = await findMissingJupyter();
+const required = TOOLS_REQUIRED;
 if (missing && !required) {
   console.log(`Skipping notebook tests: ${missing}. .ci/run installs Jupyter; see README.`);
 }
@@ -32,12 +32,13 @@ const ignore = missing !== undefined && !required;
 
 Deno.test({
   name:
-    "deno task notebook executes the notebook headlessly: every cell clean, six charts inline and on disk",
+    "deno task notebook executes the notebook headlessly: every cell clean, six chart bundles (Vega-Lite + sized PNG, no SVG), files on disk, each write listed",
   ignore,
   async fn() {
     if (missing) throw new Error(`CI=true but ${missing}`);
     using dir = makeTempDir();
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    await Deno.writeTextFile(`${dir.path}/simulator.executed.ipynb`, "{}\n");
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "-A",
@@ -63,10 +64,26 @@ Deno.test({
       outputs.filter((output: { output_type: string }) => output.output_type === "error"),
       [],
     );
-    const bundles = outputs.filter((output: { data?: Record<string, unknown> }) =>
-      output.data?.["application/vnd.vegalite.v5+json"] && output.data?.["image/svg+xml"]
+    type Output = {
+      data?: Record<string, unknown>;
+      metadata?: Record<string, { width?: number; height?: number }>;
+    };
+    const bundles = outputs.filter((output: Output) =>
+      output.data?.["application/vnd.vegalite.v5+json"]
     );
     equal(bundles.length, 6);
+    for (const bundle of bundles as Output[]) {
+      ok(!("image/svg+xml" in bundle.data!), "no SVG: nbconvert 6.5 would export it blank");
+      match(String(bundle.data!["image/png"]), /^iVBORw0KGgo/, "base64 PNG");
+      const size = bundle.metadata?.["image/png"];
+      ok(size?.width && size.width > 200 && size.height && size.height > 200, "PNG's CSS size");
+    }
+    const report = new TextDecoder().decode(stdout);
+    match(report, /Wrote 21 files to .* \(20 new, 1 overwritten\):/);
+    match(report, /^ {2}simulator\.executed\.ipynb +overwritten$/m);
+    match(report, /^ {2}simulator\.executed\.html +new$/m);
+    match(report, /^ {2}duck_heatmap\.png +new$/m);
+    ok(existsSync(`${dir.path}/simulator.executed.html`));
     for (const chart of SIX_CHARTS) {
       for (const extension of ["png", "svg", "vl.json"]) {
         ok(existsSync(`${dir.path}/${chart}.${extension}`), `${chart}.${extension}`);
@@ -78,7 +95,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "rerunning the notebook in the same kernel after adding an item works and never double-counts",
+    "rerunning the notebook in the same kernel after changing items and heatmap settings works and never double-counts",
   ignore,
   async fn() {
     if (missing) throw new Error(`CI=true but ${missing}`);
@@ -115,9 +132,16 @@ Deno.test({
       /Uploaded 200\/200 sheets \(100\.0%\) · [\d,]+ sheets\/s · 0 duplicates · 0 failed/,
     );
     match(text(withShield!), /Server totals equal local totals for all 6 items/);
+    match(
+      text(withShield!),
+      /`medkit_heatmap`.*`server_medkit_heatmap`/s,
+      "HEATMAP_ITEM is honoured",
+    );
     match(text(again!), /200 duplicates · 0 failed/);
     match(text(again!), /Server totals equal local totals for all 6 items/);
     ok(existsSync(`${dir.path}/duck_heatmap.png`));
+    const medkits = JSON.parse(await Deno.readTextFile(`${dir.path}/medkit_heatmap.vl.json`));
+    equal(medkits.data.values.length, 10 * 10, "HEATMAP_BINS is honoured");
   },
 });
 

@@ -45,12 +45,21 @@ function loadRenderers() {
   return renderers;
 }
 
-/** Files written by {@link saveChart}. */
+/** Files written by {@link saveChart}, and the images it rendered (to show without rendering twice). */
 export interface SavedChart {
   name: string;
   png: string;
   svg: string;
   spec: string;
+  images: ChartImages;
+}
+
+/** A chart rendered once: SVG, PNG at `scale`, and its size in CSS pixels (the SVG's size). */
+export interface ChartImages {
+  svg: string;
+  png: Uint8Array;
+  width: number;
+  height: number;
 }
 
 /**
@@ -86,6 +95,27 @@ export async function renderSvgToPng(
   return resvg.render().asPng();
 }
 
+/**
+ * Renders a spec to SVG and to PNG (at `scale`, default 2), with the chart's size in CSS pixels so
+ * a viewer can show the PNG at its natural size, crisp on high-DPI screens.
+ */
+export async function renderChartImages(
+  spec: ChartSpec,
+  options: { scale?: number } = {},
+): Promise<ChartImages> {
+  const scale = options.scale ?? 2;
+  const svg = await renderChartSvg(spec);
+  const png = await renderSvgToPng(svg, { scale });
+  const { width, height } = readPngSize(png);
+  return { svg, png, width: Math.round(width / scale), height: Math.round(height / scale) };
+}
+
+/** Width and height from a PNG's IHDR chunk, which always follows the 8-byte signature. */
+function readPngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
 /** Renders a spec to PNG bytes. */
 export async function renderChartPng(
   spec: ChartSpec,
@@ -96,20 +126,21 @@ export async function renderChartPng(
 
 /**
  * Writes `name.png`, `name.svg` and `name.vl.json` (the spec, for any Vega-Lite tool) under `dir`,
- * creating it when missing.
+ * creating it when missing; returns the paths and the rendered images.
  */
 export async function saveChart(spec: ChartSpec, name: string, dir: string): Promise<SavedChart> {
   await mkdir(dir, { recursive: true });
-  const svg = await renderChartSvg(spec);
+  const images = await renderChartImages(spec);
   const saved = {
     name,
     png: join(dir, `${name}.png`),
     svg: join(dir, `${name}.svg`),
     spec: join(dir, `${name}.vl.json`),
+    images,
   };
   await Promise.all([
-    writeFile(saved.svg, svg),
-    writeFile(saved.png, await renderSvgToPng(svg)),
+    writeFile(saved.svg, images.svg),
+    writeFile(saved.png, images.png),
     writeFile(saved.spec, `${JSON.stringify(spec, null, 2)}\n`),
   ]);
   return saved;

@@ -2,7 +2,13 @@ import type { TopLevelSpec } from "vega-lite";
 import { describeItem } from "../items.ts";
 import type { DatasetProfile } from "../profile.ts";
 import type { HeatmapGrid, LootCounts } from "../types.ts";
-import { CHART_CONFIG, ITEM_PALETTE, SOURCE_COLORS, VEGA_LITE_SCHEMA } from "./theme.ts";
+import {
+  CHART_CONFIG,
+  EMPTY_CELL_COLOR,
+  ITEM_PALETTE,
+  SOURCE_COLORS,
+  VEGA_LITE_SCHEMA,
+} from "./theme.ts";
 
 /** A Vega-Lite 5 specification, ready to display or render. */
 export type ChartSpec = TopLevelSpec;
@@ -58,7 +64,8 @@ export function buildLootTotalsSpec(totals: LootCounts, options: ChartOptions = 
 
 /**
  * Heatmap of a binned grid (the original's `duck_heatmap.png` / `server_duck_heatmap.png`): each cell
- * coloured by units looted there, on map coordinates, with a colour legend.
+ * coloured by units looted there, on map coordinates. Empty cells get their own neutral colour and
+ * legend entry, and the colour scale starts at 1, so a cell with one unit never looks empty.
  */
 export function buildHeatmapSpec(grid: HeatmapGrid, options: ChartOptions = {}): ChartSpec {
   const cells = grid.grid.flatMap((row, rowIndex) =>
@@ -70,18 +77,21 @@ export function buildHeatmapSpec(grid: HeatmapGrid, options: ChartOptions = {}):
       count,
     }))
   );
+  // At least [1, 2], so a count of 1 always takes the scale's lightest shade, even when it is the most.
+  const most = Math.max(2, ...cells.map((cell) => cell.count));
   const label = describeItem(grid.item_name).label;
   const outside = grid.outside > 0 ? `; ${formatInteger(grid.outside)} off the map` : "";
   return {
     ...frame(
       options.title ?? `Where ${label.toLowerCase()}s are looted`,
       options.subtitle ??
-        `${formatInteger(grid.count)} units in ${grid.bins} × ${grid.bins} cells${outside}`,
+        `${formatInteger(grid.count)} ${
+          grid.count === 1 ? "unit" : "units"
+        } in ${grid.bins} × ${grid.bins} cells${outside}`,
     ),
     width: 380,
     height: 380,
     data: { values: cells },
-    mark: { type: "rect" },
     encoding: {
       x: {
         field: "x0",
@@ -97,21 +107,60 @@ export function buildHeatmapSpec(grid: HeatmapGrid, options: ChartOptions = {}):
         scale: { domain: [0, grid.height], nice: false, zero: true },
       },
       y2: { field: "y1" },
-      color: {
-        field: "count",
-        type: "quantitative",
-        title: "Units",
-        scale: { scheme: "yelloworangered", domainMin: 0 },
-        legend: { gradientLength: 300, format: ",d" },
-      },
       tooltip: [
         { field: "x0", type: "quantitative", title: "x from", format: ".1f" },
         { field: "y0", type: "quantitative", title: "y from", format: ".1f" },
         { field: "count", type: "quantitative", title: "Units" },
       ],
     },
+    // Two layers with independent colour scales: the empty cells' swatch is a legend of its own,
+    // and the gradient's domain holds only counts of one or more.
+    layer: [
+      {
+        transform: [{ filter: "datum.count > 0" }],
+        mark: { type: "rect" },
+        encoding: {
+          color: {
+            field: "count",
+            type: "quantitative",
+            title: "Units",
+            scale: {
+              scheme: { name: "yelloworangered", extent: [HEATMAP_LOWEST_SHADE, 1] },
+              domain: [1, most],
+            },
+            // Whole units only: with few distinct counts, name each rather than rounding 1.5 to "2".
+            legend: {
+              gradientLength: 260,
+              format: ",d",
+              ...(most <= 6 ? { values: Array.from({ length: most }, (_, i) => i + 1) } : {}),
+            },
+          },
+        },
+      },
+      {
+        transform: [{ filter: "datum.count === 0" }],
+        mark: { type: "rect" },
+        encoding: {
+          color: {
+            datum: EMPTY_CELL_LABEL,
+            type: "nominal",
+            title: null,
+            scale: { domain: [EMPTY_CELL_LABEL], range: [EMPTY_CELL_COLOR] },
+            legend: { symbolType: "square", symbolSize: 180 },
+          },
+        },
+      },
+    ],
+    resolve: { scale: { color: "independent" }, legend: { color: "independent" } },
   };
 }
+
+/** Legend label of the heatmap's empty cells (coloured `EMPTY_CELL_COLOR`). */
+export const EMPTY_CELL_LABEL = "None looted";
+
+// Where on the yellow–orange–red scheme a count of 1 starts: far enough from its near-white end to
+// stand apart from the empty cells' grey.
+const HEATMAP_LOWEST_SHADE = 0.2;
 
 /**
  * Local and server totals side by side per item (the original's `local_vs_server_comparison.png`);

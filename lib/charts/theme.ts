@@ -27,6 +27,9 @@ export const SOURCE_COLORS = Object.freeze({
   mismatch: "#c62828",
 });
 
+/** Fill of heatmap cells where nothing was looted: a quiet grey, off the colour scale. */
+export const EMPTY_CELL_COLOR = "#e4e7eb";
+
 /** One theme for every chart: readable sizes, quiet grid, left-aligned titles, the shipped font. */
 export const CHART_CONFIG: Config = {
   font: CHART_FONT,
