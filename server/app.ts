@@ -30,12 +30,16 @@ export interface AppOptions extends AccessKeys {
   now?: () => Date;
   /** Where unexpected errors are reported (default console.error). */
   logError?: (error: unknown) => void;
+  /** Receives one access-log line per request; no access log when undefined. */
+  accessLog?: (line: string) => void;
 }
 
 /** What route modules receive: the store, resolved options and the clock. */
 export interface AppDeps {
   store: Store;
-  options: Required<Omit<AppOptions, keyof AccessKeys | "now" | "logError" | "rateLimit">>;
+  options: Required<
+    Omit<AppOptions, keyof AccessKeys | "now" | "logError" | "rateLimit" | "accessLog">
+  >;
   keys: AccessKeys;
   now: () => Date;
 }
