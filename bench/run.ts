@@ -14,7 +14,12 @@ import {
 } from "../lib/mod.ts";
 import { readFlags } from "../cli/_terminal.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
-import { type ServerProcess, startServerProcess } from "../server/child_process.ts";
+import { cpus } from "node:os";
+import {
+  readProcessMemory,
+  type ServerProcess,
+  startServerProcess,
+} from "../server/child_process.ts";
 import { ensureWrk, runWrk, startBareServer, type WrkResult } from "./load.ts";
 
 const USAGE = `Usage: deno task bench [options]
@@ -182,11 +187,6 @@ async function measureLatency(
   return { p50: times[Math.floor(count * 0.5)]!, p99: times[Math.floor(count * 0.99)]! };
 }
 
-function readPeakRss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) * 1024;
-}
-
 async function benchReads(): Promise<void> {
   const maxSheets = Math.max(...READ_SIZES);
   const matches = Math.ceil(maxSheets / 4);
@@ -237,7 +237,7 @@ async function benchReads(): Promise<void> {
         concurrency: 2,
       });
       await measureLatency(endpoints["/api/aggregate"]!, 50);
-      const rss = readPeakRss(server.child.pid);
+      const rss = (await readProcessMemory(server.child.pid)).peakRss;
       figures.push({
         id: "f",
         name: `Server peak RSS at ${formatCount(stored)} sheets`,
@@ -362,8 +362,7 @@ async function main() {
   await benchReads();
   log("e, f done");
   printTable();
-  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.+)/)?.[1] ??
-    "unknown";
+  const cpu = cpus()[0]?.model ?? "unknown";
   const results = {
     date: new Date().toISOString(),
     machine: {

@@ -5,7 +5,7 @@
  * @module
  */
 import { ApiError, createClient, formatCount, simulateMatches } from "../lib/mod.ts";
-import { startServerProcess } from "../server/child_process.ts";
+import { readProcessMemory, startServerProcess } from "../server/child_process.ts";
 import { runMain, StartupError } from "../server/startup.ts";
 import { FlagError, readFlags, readIntegerFlag, reportUsageError } from "./_terminal.ts";
 
@@ -53,11 +53,7 @@ async function main(): Promise<number> {
     const detail = (error as Error).message.trim().split("\n").at(-1);
     throw new StartupError(`The soak's server did not start: ${detail}`, { cause: error });
   }
-  const rss = () =>
-    Number(
-      Deno.readTextFileSync(`/proc/${server.child.pid}/status`).match(/VmRSS:\s+(\d+) kB/)?.[1] ??
-        0,
-    ) / 1024;
+  const rss = async () => (await readProcessMemory(server.child.pid)).rss / 2 ** 20;
   try {
     const client = createClient(server.url, { retries: 0 });
     const writes: Tally = { requests: 0, serverErrors: 0, otherFailures: 0, latenciesMs: [] };
@@ -65,7 +61,7 @@ async function main(): Promise<number> {
     let acknowledged = 0;
     const deadline = performance.now() + seconds * 1000;
     const memory: number[] = [];
-    const sampler = setInterval(() => memory.push(rss()), 1000);
+    const sampler = setInterval(async () => memory.push(await rss()), 1000);
     console.error(
       `Soaking ${server.url} for ${seconds} s with ${writers} writers and ${readers} readers …`,
     );
