@@ -12,7 +12,7 @@ import {
   simulateMatches,
   type StatSheet,
 } from "../lib/mod.ts";
-import { readFlags } from "../cli/_terminal.ts";
+import { formatTable, readFlags } from "../cli/_terminal.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { cpus } from "node:os";
 import {
@@ -394,13 +394,7 @@ function printTable() {
     figure.met === undefined ? "" : figure.met ? "yes" : "NO",
   ]);
   const header = ["#", "Figure", "Value", "Ceiling", "Ratio", "Target", "Met"];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length))
-  );
-  const line = (cells: string[]) =>
-    cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ");
-  console.log(`\n${line(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}`);
-  for (const row of rows) console.log(line(row));
+  console.log(`\n${formatTable(header, rows, { rule: true }).join("\n")}`);
 }
 
 function formatValue(value: number): string {

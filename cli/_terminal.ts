@@ -244,11 +244,14 @@ export function readServerUrl(
   return url.origin;
 }
 
-/** Columns of text aligned to their widest cell; `right` names the columns aligned right (numbers). */
+/**
+ * Columns of text aligned to their widest cell, whatever the length of an item name; `right` names
+ * the columns aligned right (numbers), `rule` adds a line of dashes under the header.
+ */
 export function formatTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
-  options: { right?: readonly number[]; indent?: string } = {},
+  options: { right?: readonly number[]; indent?: string; rule?: boolean } = {},
 ): string[] {
   const right = new Set(options.right ?? []);
   const widths = header.map((title, column) =>
@@ -259,7 +262,8 @@ export function formatTable(
     cells.map((cell, column) =>
       right.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)
     ).join("  ").trimEnd();
-  return [line(header), ...rows.map(line)];
+  const rule = options.rule ? [line(widths.map((width) => "-".repeat(width)))] : [];
+  return [line(header), ...rule, ...rows.map(line)];
 }
 
 /** Says whether writing `path` will replace a file, to be printed after writing it. */

@@ -93,6 +93,11 @@ Deno.test("formatTable() aligns columns to a 40-character item name", () => {
   ]);
   // Every column ends at the same place on every line.
   equal(new Set(lines.map((line) => line.length)).size, 1);
+  deepStrictEqual(formatTable(["#", "Met"], [["a", "yes"]], { rule: true }), [
+    "#  Met",
+    "-  ---",
+    "a  yes",
+  ]);
 });
 
 Deno.test("formatUploadProgress() fills the bar only with sheets the server holds", () => {
