@@ -13,9 +13,31 @@ import {
   simulateMatches,
   type StatSheet,
 } from "../lib/mod.ts";
+import { formatTable, readFlags } from "../cli/_terminal.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
-import { startServerProcess } from "../server/child_process.ts";
+import { cpus } from "node:os";
+import {
+  readProcessMemory,
+  type ServerProcess,
+  startServerProcess,
+} from "../server/child_process.ts";
 import { ensureWrk, runWrk, startBareServer, type WrkResult } from "./load.ts";
+
+const USAGE = `Usage: deno task bench [options]
+
+Measures ingest and query speed, each figure beside its ceiling measured in the same run, prints
+the table and writes bench/results.json. Loopback only; about 4 minutes and up to 1 GB of temporary
+files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
+
+Options:
+  --help    Show this text
+
+Environment:
+  BENCH_INGEST_SHEETS   Sheets for figures a–c (default 100000)
+  BENCH_READ_SIZES      Database sizes for figure e, comma-separated (default 10000,100000,1000000)
+  BENCH_WRK_SECONDS     Seconds of each wrk run for figure d (default 10)
+
+Quick look: BENCH_INGEST_SHEETS=20000 BENCH_READ_SIZES=2000,10000 BENCH_WRK_SECONDS=3 deno task bench`;
 
 interface Figure {
   id: string;
@@ -35,8 +57,40 @@ const READ_SIZES = (Deno.env.get("BENCH_READ_SIZES") ?? "10000,100000,1000000").
 );
 const WRK_SECONDS = Number(Deno.env.get("BENCH_WRK_SECONDS") ?? 10);
 const figures: Figure[] = [];
-const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
 const started = performance.now();
+const flags = readFlags(USAGE, {});
+if (typeof flags === "number") Deno.exit(flags);
+const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
+/** Server processes still running, stopped when the run is interrupted. */
+const running = new Set<ServerProcess>();
+
+/** Starts a server process that an interrupt also stops. */
+async function startTrackedServer(args: string[]): Promise<ServerProcess> {
+  const server = await startServerProcess(args);
+  running.add(server);
+  const stop = server.stop;
+  const untrack = (signal?: Deno.Signal) => {
+    running.delete(server);
+    return stop(signal);
+  };
+  return { ...server, stop: untrack, [Symbol.asyncDispose]: async () => void await untrack() };
+}
+
+// An interrupted run removes its temporary files (up to 1 GB) instead of leaving them behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    for (const server of running) {
+      try {
+        server.child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+    }
+    Deno.removeSync(workDir, { recursive: true });
+    console.error(`\n${signal}: benchmark stopped; removed ${workDir}`);
+    Deno.exit(signal === "SIGINT" ? 130 : 143);
+  });
+}
 
 function log(message: string) {
   console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
@@ -108,7 +162,7 @@ async function benchStoreIngest(sheets: StatSheet[]): Promise<number> {
 
 /** (c) Client → HTTP → validation → store → SQLite, with `clients` batch requests in flight. */
 async function benchHttpBatch(sheets: StatSheet[], clients: number): Promise<number> {
-  await using server = await startServerProcess(["--db", `${workDir}/http_${clients}.db`]);
+  await using server = await startTrackedServer(["--db", `${workDir}/http_${clients}.db`]);
   const client = createClient(server.url);
   const t0 = performance.now();
   const summary = await client.submitBatch(sheets, { chunkSize: 5_000, concurrency: clients });
@@ -132,11 +186,6 @@ async function measureLatency(
   }
   times.sort((a, b) => a - b);
   return { p50: times[Math.floor(count * 0.5)]!, p99: times[Math.floor(count * 0.99)]! };
-}
-
-function readPeakRss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) * 1024;
 }
 
 async function benchReads(): Promise<void> {
@@ -168,7 +217,7 @@ async function benchReads(): Promise<void> {
         } s)`,
       );
     }
-    await using server = await startServerProcess(["--db", dbPath]);
+    await using server = await startTrackedServer(["--db", dbPath]);
     const storedMatches = Math.ceil(stored / 4);
     const width = Math.max(3, String(matches).length);
     const randomMatch = () =>
@@ -189,7 +238,7 @@ async function benchReads(): Promise<void> {
         concurrency: 2,
       });
       await measureLatency(endpoints["/api/aggregate"]!, 50);
-      const rss = readPeakRss(server.child.pid);
+      const rss = (await readProcessMemory(server.child.pid)).peakRss;
       figures.push({
         id: "f",
         name: `Server peak RSS at ${formatCount(stored)} sheets`,
@@ -246,7 +295,7 @@ async function benchSinglePost(): Promise<void> {
     await using server = await startBareServer();
     bare = await runWrk(server.url, { seconds: WRK_SECONDS, connections: 16, tag: "bare" });
   }
-  await using server = await startServerProcess(["--db", `${workDir}/single.db`]);
+  await using server = await startTrackedServer(["--db", `${workDir}/single.db`]);
   const ours = await runWrk(server.url, { seconds: WRK_SECONDS, connections: 16, tag: "loot" });
   if (ours.errors > 0) {
     throw new Error(`${ours.errors} non-2xx answers during the single-sheet POST benchmark`);
@@ -314,8 +363,7 @@ async function main() {
   await benchReads();
   log("e, f done");
   printTable();
-  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.+)/)?.[1] ??
-    "unknown";
+  const cpu = cpus()[0]?.model ?? "unknown";
   const results = {
     date: new Date().toISOString(),
     machine: {
@@ -347,13 +395,7 @@ function printTable() {
     figure.met === undefined ? "" : figure.met ? "yes" : "NO",
   ]);
   const header = ["#", "Figure", "Value", "Ceiling", "Ratio", "Target", "Met"];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length))
-  );
-  const line = (cells: string[]) =>
-    cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ");
-  console.log(`\n${line(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}`);
-  for (const row of rows) console.log(line(row));
+  console.log(`\n${formatTable(header, rows, { rule: true }).join("\n")}`);
 }
 
 function formatValue(value: number): string {
@@ -366,3 +408,5 @@ try {
 } finally {
   await Deno.remove(workDir, { recursive: true });
 }
+// The signal listeners would keep the process alive.
+Deno.exit(0);

@@ -6,8 +6,14 @@
 import { existsSync, statSync } from "node:fs";
 import { formatCount } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
-import { openSqliteStore } from "../server/store/sqlite.ts";
-import { readFlags, reportUsageError } from "./_terminal.ts";
+import { openStore, runMain } from "../server/startup.ts";
+import {
+  FlagError,
+  formatTable,
+  readFlags,
+  readIntegerFlag,
+  reportUsageError,
+} from "./_terminal.ts";
 
 const USAGE = `Usage: deno task db-summary [options]
 
@@ -26,18 +32,18 @@ async function main(): Promise<number> {
   if (typeof flags === "number") return flags;
   const { values } = flags;
   const path = values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH;
-  const newest = Number(values.newest ?? "5");
-  if (!Number.isInteger(newest) || newest < 0 || newest > 1_000) {
-    return reportUsageError(
-      `--newest must be an integer from 0 to 1000, got ${values.newest}`,
-      USAGE,
-    );
+  let newest: number;
+  try {
+    newest = readIntegerFlag("newest", values.newest, { min: 0, max: 1_000 }) ?? 5;
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    return reportUsageError(error.message, USAGE);
   }
   if (!existsSync(path)) {
     console.error(`No database at ${path}: start the server (deno task server) or pass --db PATH`);
     return 1;
   }
-  using store = openSqliteStore(path, { readOnly: true });
+  using store = openStore(path, { readOnly: true });
   const totals = await store.aggregate();
   // Recent writes sit in the write-ahead log until a checkpoint: count it, or a busy database looks empty.
   const walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
@@ -46,25 +52,31 @@ async function main(): Promise<number> {
   console.log(`Stat sheets  ${formatCount(totals.total_stat_sheets)}`);
   console.log(`Matches      ${formatCount(totals.total_matches)}`);
   console.log(`Players      ${formatCount(totals.total_players)}`);
-  console.log("Items looted");
   const items = Object.entries(totals.total_items).sort(([, a], [, b]) => b - a);
+  console.log("Units looted per item");
   if (items.length === 0) console.log("  (none yet)");
-  for (const [item, total] of items) {
-    console.log(`  ${item.padEnd(20)} ${formatCount(total).padStart(12)}`);
+  else {
+    const rows = items.map(([item, total]) => [item, formatCount(total)]);
+    for (const line of formatTable(["Item", "Units"], rows, { right: [1], indent: "  " })) {
+      console.log(line);
+    }
   }
   if (newest > 0) {
-    const rows = await store.listSheets({ limit: newest });
-    console.log(`Newest ${rows.length} stat sheet${rows.length === 1 ? "" : "s"}`);
-    for (const row of rows) {
-      const units = Object.values(row.looted_items).reduce((sum, count) => sum + count, 0);
-      console.log(
-        `  #${row.id}  ${row.match_id}  ${row.player_id}  ${row.timestamp}  ${
-          formatCount(units)
-        } items`,
-      );
+    const sheets = await store.listSheets({ limit: newest });
+    console.log(`Newest ${sheets.length} stat sheet${sheets.length === 1 ? "" : "s"}`);
+    const rows = sheets.map((sheet) => [
+      `#${sheet.id}`,
+      sheet.match_id,
+      sheet.player_id,
+      sheet.timestamp,
+      formatCount(Object.values(sheet.looted_items).reduce((sum, count) => sum + count, 0)),
+    ]);
+    const header = ["Id", "Match", "Player", "Timestamp", "Units"];
+    for (const line of formatTable(header, rows, { right: [0, 4], indent: "  " })) {
+      console.log(line);
     }
   }
   return 0;
 }
 
-Deno.exit(await main());
+await runMain(main);

@@ -22,10 +22,21 @@ import {
   uploadSheets,
   ValidationError,
 } from "../lib/notebook/mod.ts";
+import { SIMULATION_LIMITS } from "../lib/simulate.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
 import { startServer } from "../server/serve.ts";
-import { openSqliteStore } from "../server/store/sqlite.ts";
-import { createProgressWriter, readFlags, reportUsageError } from "./_terminal.ts";
+import { openStore, runMain, StartupError } from "../server/startup.ts";
+import {
+  createProgressWriter,
+  FlagError,
+  formatTable,
+  noteOverwrite,
+  readFlags,
+  readIntegerFlag,
+  red,
+  reportUsageError,
+  stderrHasColor,
+} from "./_terminal.ts";
 
 const USAGE = `Usage: deno task demo [options]
 
@@ -54,49 +65,61 @@ async function main(): Promise<number> {
   });
   if (typeof flags === "number") return flags;
   const { values } = flags;
-  const integer = (name: "matches" | "players" | "seed") => {
-    const text = values[name];
-    if (text === undefined) return undefined;
-    if (!/^\d{1,10}$/.test(text)) {
-      throw new ValidationError([{
-        path: name,
-        message: `--${name} must be a non-negative integer, got ${JSON.stringify(text)}`,
-      }]);
-    }
-    return Number(text);
-  };
   let config;
   let sheets;
   try {
     config = resolvePipelineConfig({
       outputDir: values.out ?? "outputs",
-      matches: integer("matches"),
-      players: integer("players"),
-      seed: integer("seed"),
+      matches: readIntegerFlag("matches", values.matches, SIMULATION_LIMITS.matches),
+      players: readIntegerFlag("players", values.players, SIMULATION_LIMITS.playersPerMatch),
+      seed: readIntegerFlag("seed", values.seed, SIMULATION_LIMITS.seed),
       items: values.items?.split(",").map((item) => item.trim()).filter(Boolean),
     });
     sheets = generateSheets(config);
   } catch (error) {
+    if (error instanceof FlagError) return reportUsageError(error.message, USAGE);
     if (!(error instanceof ValidationError)) throw error;
-    return reportUsageError(error.problems.map((problem) => problem.message).join("\n"), USAGE);
+    // Only --items reaches the simulator's own checks: the numbers were checked above.
+    return reportUsageError(
+      error.problems.map((problem) =>
+        problem.path === "items" ? `--items: ${problem.message}` : problem.message
+      ).join("\n"),
+      USAGE,
+    );
   }
 
   const tempDir = values.fresh ? await Deno.makeTempDir({ prefix: "loot_demo_" }) : undefined;
   const dbPath = tempDir
     ? join(tempDir, "loot.db")
     : values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH;
-  const store = openSqliteStore(dbPath);
-  const server = await startServer(store, { port: 0, host: "127.0.0.1" });
+  const store = openStore(dbPath);
+  let server;
+  try {
+    server = await startServer(store, { port: 0, host: "127.0.0.1" });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   try {
     console.log(`1. Server running in-process on ${server.url} (database: ${store.description})`);
     const client = createClient(server.url);
 
-    const ndjson = await saveSheets(sheets, sheetsPath(config));
+    const overwrote = noteOverwrite(sheetsPath(config));
+    const ndjson = await saveSheets(sheets, sheetsPath(config)).catch((error: Error) => {
+      throw new StartupError(
+        `Cannot write ${sheetsPath(config)} (${
+          error.message.split("\n")[0]
+        }): pass a writable --out DIR`,
+        { cause: error },
+      );
+    });
     console.log(
       `2. Generated ${
         formatCount(sheets.length)
       } stat sheets (${config.matches} matches × ${config.players} players, seed ${config.seed}) → ${ndjson}`,
     );
+    const notice = overwrote();
+    if (notice) console.log(`   ${notice}`);
 
     const local = summarizeLocally(sheets, config);
     const units = Object.values(local.aggregate.total_items).reduce((sum, value) => sum + value, 0);
@@ -105,10 +128,22 @@ async function main(): Promise<number> {
     const health = await client.checkHealth();
     if (!health.healthy) throw new Error(health.message);
     const progress = createProgressWriter(1_000);
+    const color = stderrHasColor();
+    const styleFailed = (text: string) => red(text, color);
     const upload = await uploadSheets(client, sheets, {
-      onProgress: (state) => progress.update(`   ${formatUploadProgress(state)}`),
+      onProgress: (state) => progress.update(`   ${formatUploadProgress(state, { styleFailed })}`),
     });
-    progress.done(`4. ${formatUploadProgress(upload)}`);
+    progress.done(`4. ${formatUploadProgress(upload, { styleFailed })}`);
+    if (upload.failed > 0) {
+      console.error(
+        red(
+          `   Stored ${formatCount(upload.inserted + upload.duplicates)} of ${
+            formatCount(sheets.length)
+          } sheets: ${formatCount(upload.failed)} failed (${upload.errors[0]})`,
+          color,
+        ),
+      );
+    }
 
     const remote = await fetchServerReport(client, config);
     const mismatches = findMismatches(local.aggregate, remote.aggregate);
@@ -129,13 +164,14 @@ async function main(): Promise<number> {
       const saved = await saveChart(chart.spec, chart.name, config.outputDir);
       console.log(`  ${saved.png}`);
     }
-    console.log(`\nItem            local     server`);
-    for (const item of config.items) {
-      console.log(
-        `${item.padEnd(14)} ${formatCount(local.aggregate.total_items[item] ?? 0).padStart(6)} ${
-          formatCount(remote.aggregate.total_items[item] ?? 0).padStart(10)
-        }`,
-      );
+    const rows = config.items.map((item) => [
+      item,
+      formatCount(local.aggregate.total_items[item] ?? 0),
+      formatCount(remote.aggregate.total_items[item] ?? 0),
+    ]);
+    console.log("");
+    for (const line of formatTable(["Item", "local", "server"], rows, { right: [1, 2] })) {
+      console.log(line);
     }
     return mismatches.length === 0 && upload.failed === 0 ? 0 : 1;
   } finally {
@@ -145,4 +181,4 @@ async function main(): Promise<number> {
   }
 }
 
-Deno.exit(await main());
+await runMain(main);

@@ -14,8 +14,14 @@ import {
   ValidationError,
 } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
-import { openSqliteStore } from "../server/store/sqlite.ts";
-import { createProgressWriter, readFlags, reportUsageError } from "./_terminal.ts";
+import { openStore, runMain } from "../server/startup.ts";
+import {
+  createProgressWriter,
+  FlagError,
+  readFlags,
+  readIntegerFlag,
+  reportUsageError,
+} from "./_terminal.ts";
 
 const USAGE = `Usage: deno task import FILE.ndjson [options]
 
@@ -37,26 +43,37 @@ async function main(): Promise<number> {
   if (typeof flags === "number") return flags;
   const { values, positionals } = flags;
   if (positionals.length !== 1) {
-    return reportUsageError("Name exactly one NDJSON file to import", USAGE);
-  }
-  const batchSize = Number(values["batch-size"] ?? "5000");
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     return reportUsageError(
-      `--batch-size must be an integer from 1 to 100000, got ${values["batch-size"]}`,
+      `Name exactly one NDJSON file to import, got ${positionals.length}${
+        positionals.length > 1 ? `: ${positionals.join(" ")}` : ""
+      }`,
       USAGE,
     );
+  }
+  let batchSize: number;
+  try {
+    batchSize = readIntegerFlag("batch-size", values["batch-size"], { min: 1, max: 100_000 }) ??
+      5_000;
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    return reportUsageError(error.message, USAGE);
   }
   const path = positionals[0]!;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
   } catch (error) {
-    console.error(`Cannot read ${path}: ${(error as Error).message}`);
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a folder"
+      : (error as Error).message.split("\n")[0];
+    console.error(`Cannot read ${path} (${reason}): name an NDJSON file that exists`);
     return 1;
   }
   const totalBytes = (await file.stat()).size;
   const skipInvalid = values["skip-invalid"] ?? false;
-  using store = openSqliteStore(values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH);
+  using store = openStore(values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH);
   const progress = createProgressWriter(1_000);
   const started = performance.now();
   const tally = { inserted: 0, duplicates: 0, skipped: 0, bytes: 0 };
@@ -140,4 +157,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-Deno.exit(await main());
+await runMain(main);

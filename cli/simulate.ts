@@ -14,27 +14,54 @@ import {
   simulateMatches,
   SIMULATION_DEFAULTS,
   type SimulationOptions,
+  type UploadSummary,
   ValidationError,
 } from "../lib/mod.ts";
-import { createProgressWriter, readFlags, reportUsageError } from "./_terminal.ts";
+import { chooseMatchPrefix, SIMULATION_LIMITS } from "../lib/simulate.ts";
+import { runMain, StartupError } from "../server/startup.ts";
+import {
+  createProgressWriter,
+  FlagError,
+  formatTable,
+  noteOverwrite,
+  readFlags,
+  readIntegerFlag,
+  readServerUrl,
+  red,
+  reportUsageError,
+  stderrHasColor,
+} from "./_terminal.ts";
 
 const USAGE = `Usage: deno task simulate [options]
 
 Generates stat sheets (seeded: the same options give the same sheets) and uploads them.
 
 Options:
-  --matches N        Matches to simulate (default ${SIMULATION_DEFAULTS.matches})
-  --players N        Players per match (default ${SIMULATION_DEFAULTS.playersPerMatch})
-  --items A,B,…      Item names (default ${SIMULATION_DEFAULTS.items.join(",")})
-  --max-per-item N   Largest count of one item per player (default ${SIMULATION_DEFAULTS.maxPerItem})
-  --seed N           PRNG seed (default ${SIMULATION_DEFAULTS.seed})
-  --start-time ISO   When the first match starts (default ${SIMULATION_DEFAULTS.startTime})
-  --server URL       Server to upload to (env LOOT_SERVER, default http://localhost:5000)
-  --batch-size N     Sheets per upload request, 1–5000 (default 500)
-  --concurrency N    Upload requests in flight (default 2)
-  --generate-only    Write NDJSON instead of uploading
-  --out PATH         With --generate-only: file to write, - for stdout (default outputs/stat_sheets.ndjson)
-  --help             Show this text`;
+  --matches N         Matches to simulate (default ${SIMULATION_DEFAULTS.matches})
+  --players N         Players per match (default ${SIMULATION_DEFAULTS.playersPerMatch})
+  --items A,B,…       Item names (default ${SIMULATION_DEFAULTS.items.join(",")})
+  --max-per-item N    Largest count of one item per player (default ${SIMULATION_DEFAULTS.maxPerItem})
+  --seed N            PRNG seed (default ${SIMULATION_DEFAULTS.seed})
+  --start-time ISO    When the first match starts (default ${SIMULATION_DEFAULTS.startTime})
+  --run-prefix P      Match ids are P_001, P_002, … (default: match for the default settings, else
+                      sim + a hash of the settings, so each configuration is stored beside the others)
+  --server URL        Server to upload to (env LOOT_SERVER, default http://localhost:5000)
+  --batch-size N      Sheets per upload request, 1–5000 (default 500)
+  --concurrency N     Upload requests in flight, 1–64 (default 2)
+  --generate-only     Write NDJSON instead of uploading
+  --out PATH          With --generate-only: file to write, - for stdout (default outputs/stat_sheets.ndjson)
+  --help              Show this text`;
+
+/** Which flag sets each simulation option, to name it in messages. */
+const FLAG_OF: Record<string, string> = {
+  matches: "--matches",
+  playersPerMatch: "--players",
+  items: "--items",
+  maxPerItem: "--max-per-item",
+  seed: "--seed",
+  startTime: "--start-time",
+  matchPrefix: "--run-prefix",
+};
 
 async function main(): Promise<number> {
   const flags = readFlags(USAGE, {
@@ -44,6 +71,7 @@ async function main(): Promise<number> {
     "max-per-item": { type: "string" },
     seed: { type: "string" },
     "start-time": { type: "string" },
+    "run-prefix": { type: "string" },
     server: { type: "string" },
     "batch-size": { type: "string" },
     concurrency: { type: "string" },
@@ -52,46 +80,50 @@ async function main(): Promise<number> {
   });
   if (typeof flags === "number") return flags;
   const { values } = flags;
-  let options: SimulationOptions, batchSize: number, concurrency: number;
+  let options: SimulationOptions, batchSize: number, concurrency: number, server: string;
   try {
-    const integerFlag = (name: keyof typeof values) =>
-      readIntegerFlag(name, values[name] as string | undefined);
-    options = {
-      matches: integerFlag("matches"),
-      playersPerMatch: integerFlag("players"),
+    const settings: SimulationOptions = {
+      matches: readIntegerFlag("matches", values.matches, SIMULATION_LIMITS.matches),
+      playersPerMatch: readIntegerFlag(
+        "players",
+        values.players,
+        SIMULATION_LIMITS.playersPerMatch,
+      ),
       items: values.items?.split(",").map((item) => item.trim()).filter(Boolean),
-      maxPerItem: integerFlag("max-per-item"),
-      seed: integerFlag("seed"),
+      maxPerItem: readIntegerFlag(
+        "max-per-item",
+        values["max-per-item"],
+        SIMULATION_LIMITS.maxPerItem,
+      ),
+      seed: readIntegerFlag("seed", values.seed, SIMULATION_LIMITS.seed),
       startTime: values["start-time"],
+      matchPrefix: values["run-prefix"],
     };
-    batchSize = integerFlag("batch-size") ?? 500;
-    concurrency = integerFlag("concurrency") ?? 2;
+    options = { ...settings, matchPrefix: chooseMatchPrefix(settings) };
+    batchSize = readIntegerFlag("batch-size", values["batch-size"], { min: 1, max: 5_000 }) ?? 500;
+    concurrency = readIntegerFlag("concurrency", values.concurrency, { min: 1, max: 64 }) ?? 2;
     // Consume one sheet to surface bad options before any output or upload starts.
     simulateMatches(options).next();
-    if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 5_000)) {
-      throw new ValidationError([{
-        path: "batch-size",
-        message: `--batch-size must be an integer from 1 to 5000, got ${values["batch-size"]}`,
-      }]);
-    }
-    if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
-      throw new ValidationError([{
-        path: "concurrency",
-        message: `--concurrency must be an integer from 1 to 64, got ${values.concurrency}`,
-      }]);
-    }
+    server = readServerUrl(values.server, Deno.env.get("LOOT_SERVER"));
   } catch (error) {
+    if (error instanceof FlagError) return reportUsageError(error.message, USAGE);
     if (!(error instanceof ValidationError)) throw error;
-    return reportUsageError(error.problems.map((problem) => problem.message).join("\n"), USAGE);
+    return reportUsageError(
+      error.problems.map((problem) => renameOption(problem.path, problem.message)).join("\n"),
+      USAGE,
+    );
   }
   if (values["generate-only"]) {
     return await writeNdjson(options, values.out ?? "outputs/stat_sheets.ndjson");
   }
-  return await upload(options, {
-    server: values.server ?? Deno.env.get("LOOT_SERVER") ?? "http://localhost:5000",
-    batchSize,
-    concurrency,
-  });
+  return await upload(options, { server, batchSize, concurrency });
+}
+
+/** `playersPerMatch must be …` as the user wrote it: `--players must be …`. */
+function renameOption(path: string, message: string): string {
+  const flag = FLAG_OF[path];
+  if (flag === undefined) return message;
+  return message.startsWith(path) ? `${flag}${message.slice(path.length)}` : `${flag}: ${message}`;
 }
 
 async function upload(
@@ -113,45 +145,114 @@ async function upload(
     return 2;
   }
   const client = createClient(server);
-  const health = await client.checkHealth();
-  if (!health.healthy) {
-    console.error(`${health.message}\nStart it with: deno task server   (or pass --server URL)`);
-    return 1;
-  }
+  await requireServer(client.baseUrl);
   const total = (options.matches ?? SIMULATION_DEFAULTS.matches) *
     (options.playersPerMatch ?? SIMULATION_DEFAULTS.playersPerMatch);
-  console.error(`Uploading ${formatCount(total)} stat sheets to ${client.baseUrl}`);
+  const prefix = `${options.matchPrefix}_`;
+  console.error(
+    `Uploading ${formatCount(total)} stat sheets to ${client.baseUrl} (match ids ${prefix}…)`,
+  );
+  const color = stderrHasColor();
+  const styleFailed = (text: string) => red(text, color);
   const progress = createProgressWriter();
   const summary = await client.submitBatch(simulateMatches(options), {
     chunkSize: batchSize,
     concurrency,
-    onProgress: (state) => progress.update(formatUploadProgress({ ...state, total })),
+    onProgress: (state) =>
+      progress.update(formatUploadProgress({ ...state, total }, { styleFailed })),
   });
-  progress.done(formatUploadProgress({ ...summary, total }));
-  for (const error of summary.errors.slice(0, 10)) console.error(`  ${error}`);
+  progress.done(formatUploadProgress({ ...summary, total }, { styleFailed }));
+  const outcome = describeOutcome(summary, total);
+  if (summary.failed > 0) console.error(red(outcome, color));
+  else console.error(outcome);
 
   // The generator is deterministic, so the local totals come from a second pass, not from memory.
   const local = aggregateLoot(simulateMatches(options));
-  const remote = await client.aggregate();
+  const [overall, stored] = await Promise.all([
+    client.aggregate(),
+    client.aggregate({ match_prefix: prefix }),
+  ]);
   console.log(
-    `Server now holds ${formatCount(remote.total_stat_sheets)} stat sheets from ${
-      formatCount(remote.total_matches)
-    } matches and ${formatCount(remote.total_players)} players.`,
+    `Server now holds ${formatCount(overall.total_stat_sheets)} stat sheets from ${
+      formatCount(overall.total_matches)
+    } matches and ${formatCount(overall.total_players)} players; ${
+      formatCount(stored.total_stat_sheets)
+    } of them under ${prefix}.`,
   );
-  console.log("Item            this run      server");
-  const items = new Set([...Object.keys(local.total_items), ...Object.keys(remote.total_items)]);
-  for (const item of [...items].sort()) {
-    console.log(
-      `${item.padEnd(14)} ${formatCount(local.total_items[item] ?? 0).padStart(9)} ${
-        formatCount(remote.total_items[item] ?? 0).padStart(11)
-      }`,
-    );
-  }
+  const items = new Set([...Object.keys(local.total_items), ...Object.keys(stored.total_items)]);
+  const rows = [...items].sort().map((item) => [
+    item,
+    formatCount(local.total_items[item] ?? 0),
+    formatCount(stored.total_items[item] ?? 0),
+  ]);
+  for (
+    const line of formatTable(["Item", "this run", `stored under ${prefix}`], rows, {
+      right: [1, 2],
+    })
+  ) console.log(line);
   return summary.failed > 0 ? 1 : 0;
 }
 
+/** Fails with one line when no Loot Telemetry API answers at `baseUrl`. */
+async function requireServer(baseUrl: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(10_000) });
+    await response.body?.cancel();
+  } catch (error) {
+    throw new StartupError(
+      `No server answers at ${baseUrl} (${
+        (error as Error).message.split("\n")[0]
+      }): start one with deno task server, or pass --server URL`,
+    );
+  }
+  if (response.status === 404) {
+    throw new StartupError(
+      `${baseUrl} answers but has no Loot Telemetry API (GET /api/health gave 404): check --server or LOOT_SERVER`,
+    );
+  }
+  if (!response.ok) {
+    throw new StartupError(
+      `The server at ${baseUrl} is not healthy (GET /api/health gave ${response.status}): check its log, then retry`,
+    );
+  }
+}
+
+/** "Stored 0 of 200 sheets: 200 refused (409 conflict: …)": what was and was not stored. */
+function describeOutcome(summary: UploadSummary, total: number): string {
+  const stored = summary.inserted + summary.duplicates;
+  const parts = summary.inserted > 0 || stored === 0 && summary.failed === 0
+    ? [`${formatCount(summary.inserted)} new`]
+    : [];
+  if (summary.duplicates > 0) parts.push(`${formatCount(summary.duplicates)} already stored`);
+  if (summary.failed > 0) {
+    const first = summary.errors[0] ?? "";
+    const http = first.match(/HTTP (\d{3}): (.*)$/);
+    const status = Number(http?.[1]);
+    const reason = http ? `${status} ${STATUS_WORDS[status] ?? "error"}: ${http[2]}` : first;
+    const verb = http ? "refused" : "not delivered";
+    const hint = status === 409
+      ? "; these match ids already hold different sheets: pass another --run-prefix"
+      : "";
+    parts.push(`${formatCount(summary.failed)} ${verb} (${reason})${hint}`);
+  }
+  return `Stored ${formatCount(stored)} of ${formatCount(total)} sheets: ${parts.join(", ")}`;
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  400: "invalid",
+  401: "unauthorized",
+  403: "forbidden",
+  409: "conflict",
+  413: "too large",
+  429: "rate limited",
+  500: "server error",
+  503: "unavailable",
+};
+
 async function writeNdjson(options: SimulationOptions, out: string): Promise<number> {
   const encoder = new TextEncoder();
+  const overwrote = noteOverwrite(out);
   const file = out === "-" ? undefined : await openForWriting(out);
   const writer = (file?.writable ?? Deno.stdout.writable).getWriter();
   let written = 0;
@@ -167,23 +268,22 @@ async function writeNdjson(options: SimulationOptions, out: string): Promise<num
   await writer.write(encoder.encode(buffer));
   await writer.close();
   console.error(`Wrote ${formatCount(written)} stat sheets to ${out === "-" ? "stdout" : out}`);
+  const notice = overwrote();
+  if (notice) console.error(notice);
   return 0;
 }
 
 async function openForWriting(path: string): Promise<Deno.FsFile> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  return await Deno.open(path, { write: true, create: true, truncate: true });
-}
-
-function readIntegerFlag(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^-?\d{1,15}$/.test(text.trim())) {
-    throw new ValidationError([{
-      path: name,
-      message: `--${name} must be an integer, got ${JSON.stringify(text)}`,
-    }]);
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    return await Deno.open(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new StartupError(
+      `Cannot write ${path} (${
+        (error as Error).message.split("\n")[0]
+      }): pass a writable --out PATH, or --out - for stdout`,
+    );
   }
-  return Number(text);
 }
 
-Deno.exit(await main());
+await runMain(main);

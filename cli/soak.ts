@@ -5,10 +5,14 @@
  * @module
  */
 import { ApiError, createClient, formatCount, simulateMatches } from "../lib/mod.ts";
-import { startServerProcess } from "../server/child_process.ts";
-import { readFlags, reportUsageError } from "./_terminal.ts";
+import { readProcessMemory, startServerProcess } from "../server/child_process.ts";
+import { runMain, StartupError } from "../server/startup.ts";
+import { FlagError, readFlags, readIntegerFlag, reportUsageError } from "./_terminal.ts";
 
 const USAGE = `Usage: deno task soak [options]
+
+Runs writers and readers against a server process on loopback for a fixed time and reports
+requests, 5xx answers, lost acknowledgements, p99 latency and the server's memory.
 
 Options:
   --seconds N    How long to run (default 60, at most 3600)
@@ -31,27 +35,25 @@ async function main(): Promise<number> {
   });
   if (typeof flags === "number") return flags;
   const { values } = flags;
-  const seconds = Number(values.seconds ?? 60);
-  const writers = Number(values.writers ?? 4);
-  const readers = Number(values.readers ?? 2);
-  for (
-    const [name, value, max] of [["seconds", seconds, 3600], ["writers", writers, 64], [
-      "readers",
-      readers,
-      64,
-    ]] as const
-  ) {
-    if (!Number.isInteger(value) || value < (name === "readers" ? 0 : 1) || value > max) {
-      return reportUsageError(`--${name} must be a whole number up to ${max}, got ${value}`, USAGE);
-    }
+  let seconds: number, writers: number, readers: number;
+  try {
+    seconds = readIntegerFlag("seconds", values.seconds, { min: 1, max: 3_600 }) ?? 60;
+    writers = readIntegerFlag("writers", values.writers, { min: 1, max: 64 }) ?? 4;
+    readers = readIntegerFlag("readers", values.readers, { min: 0, max: 64 }) ?? 2;
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    return reportUsageError(error.message, USAGE);
   }
   const dir = await Deno.makeTempDir({ prefix: "loot_soak_" });
-  const server = await startServerProcess(["--db", `${dir}/soak.db`]);
-  const rss = () =>
-    Number(
-      Deno.readTextFileSync(`/proc/${server.child.pid}/status`).match(/VmRSS:\s+(\d+) kB/)?.[1] ??
-        0,
-    ) / 1024;
+  let server;
+  try {
+    server = await startServerProcess(["--db", `${dir}/soak.db`]);
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true });
+    const detail = (error as Error).message.trim().split("\n").at(-1);
+    throw new StartupError(`The soak's server did not start: ${detail}`, { cause: error });
+  }
+  const rss = async () => (await readProcessMemory(server.child.pid)).rss / 2 ** 20;
   try {
     const client = createClient(server.url, { retries: 0 });
     const writes: Tally = { requests: 0, serverErrors: 0, otherFailures: 0, latenciesMs: [] };
@@ -59,7 +61,7 @@ async function main(): Promise<number> {
     let acknowledged = 0;
     const deadline = performance.now() + seconds * 1000;
     const memory: number[] = [];
-    const sampler = setInterval(() => memory.push(rss()), 1000);
+    const sampler = setInterval(async () => memory.push(await rss()), 1000);
     console.error(
       `Soaking ${server.url} for ${seconds} s with ${writers} writers and ${readers} readers …`,
     );
@@ -149,4 +151,4 @@ async function main(): Promise<number> {
   }
 }
 
-Deno.exit(await main());
+await runMain(main);

@@ -8,11 +8,15 @@ import { dirname, join } from "node:path";
 import { aggregateLoot } from "./aggregate.ts";
 import { binItemLocations } from "./heatmap.ts";
 import type { LootClient, UploadOptions, UploadSummary } from "./client.ts";
-import { hashJson } from "./fingerprint.ts";
 import { DEFAULT_ITEM_NAMES } from "./items.ts";
 import { formatNdjson } from "./ndjson.ts";
 import { type DatasetProfile, profileSheets } from "./profile.ts";
-import { simulateMatches, SIMULATION_DEFAULTS, type SimulationOptions } from "./simulate.ts";
+import {
+  chooseMatchPrefix,
+  simulateMatches,
+  SIMULATION_DEFAULTS,
+  type SimulationOptions,
+} from "./simulate.ts";
 import type { Aggregate, HeatmapGrid, StatSheet } from "./types.ts";
 import {
   buildComparisonSpec,
@@ -55,20 +59,12 @@ export function resolvePipelineConfig(config: Partial<PipelineConfig> = {}): Pip
 
 /**
  * The simulation options of a run. Match ids get a prefix of their own for every configuration but
- * the original's (which keeps `match_001`…): after editing the items or the seed, a rerun uploads
- * new sheets instead of colliding with the earlier ones under the same keys.
+ * the original's (which keeps `match_001`…, see {@link chooseMatchPrefix}): after editing the items
+ * or the seed, a rerun uploads new sheets instead of colliding with the earlier ones under the same keys.
  */
 export function toSimulationOptions(config: PipelineConfig): SimulationOptions {
   const options = { items: [...config.items], playersPerMatch: config.players, seed: config.seed };
-  const isOriginal = options.playersPerMatch === SIMULATION_DEFAULTS.playersPerMatch &&
-    options.seed === SIMULATION_DEFAULTS.seed &&
-    options.items.join(",") === SIMULATION_DEFAULTS.items.join(",");
-  const tag = hashJson(options);
-  return {
-    ...options,
-    matches: config.matches,
-    matchPrefix: isOriginal ? "match" : `sim${tag.slice(0, 6)}`,
-  };
+  return { ...options, matches: config.matches, matchPrefix: chooseMatchPrefix(options) };
 }
 
 /** The match-id prefix that selects exactly this run's sheets on the server. */

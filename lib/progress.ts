@@ -15,18 +15,24 @@ export function formatProgressBar(fraction: number, width = 24): string {
 
 /**
  * One-line upload progress, for terminals and notebooks alike; with a bar when the total is known.
+ * The bar, the count and the percentage are sheets the server holds (stored now or already stored
+ * as duplicates), so a run whose requests fail never fills the bar. `styleFailed` may highlight the
+ * failure count (the CLI colours it red on a terminal).
  * @example
  * formatUploadProgress(progress); // "[############------------] Uploaded 1,000/2,000 sheets (50.0%) · 8,450 sheets/s · 0 duplicates · 0 failed"
  */
-export function formatUploadProgress(progress: UploadProgress): string {
+export function formatUploadProgress(
+  progress: UploadProgress,
+  options: { styleFailed?: (text: string) => string } = {},
+): string {
+  const stored = progress.inserted + progress.duplicates;
   const of = progress.total === undefined ? "" : `/${formatCount(progress.total)}`;
-  const percent = progress.total
-    ? ` (${((100 * progress.sent) / progress.total).toFixed(1)}%)`
-    : "";
-  const bar = progress.total ? `${formatProgressBar(progress.sent / progress.total)} ` : "";
-  return `${bar}Uploaded ${formatCount(progress.sent)}${of} sheets${percent} · ${
+  const percent = progress.total ? ` (${((100 * stored) / progress.total).toFixed(1)}%)` : "";
+  const bar = progress.total ? `${formatProgressBar(stored / progress.total)} ` : "";
+  const failed = `${formatCount(progress.failed)} failed`;
+  return `${bar}Uploaded ${formatCount(stored)}${of} sheets${percent} · ${
     formatCount(progress.sheetsPerSecond)
   } sheets/s · ${formatCount(progress.duplicates)} duplicates · ${
-    formatCount(progress.failed)
-  } failed`;
+    progress.failed > 0 && options.styleFailed ? options.styleFailed(failed) : failed
+  }`;
 }

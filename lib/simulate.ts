@@ -1,4 +1,5 @@
 import { ValidationError } from "./errors.ts";
+import { hashJson } from "./fingerprint.ts";
 import { DEFAULT_ITEM_NAMES, describeBadItemName } from "./items.ts";
 import { createRandom } from "./random.ts";
 import { MAP_SIZE } from "./heatmap.ts";
@@ -42,6 +43,15 @@ export const SIMULATION_DEFAULTS: Readonly<ResolvedSimulationOptions> = Object.f
   matchPrefix: "match",
 });
 
+/** Inclusive ranges of the simulator's integer options, shared with the flags that set them. */
+export const SIMULATION_LIMITS = Object.freeze({
+  matches: { min: 1, max: 100_000_000 },
+  playersPerMatch: { min: 1, max: 1_000 },
+  maxPerItem: { min: 0, max: 1_000_000 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+  matchIntervalSeconds: { min: 0, max: 86_400 },
+});
+
 /** What a match-id prefix may hold: letters, digits, `_` and `-`. */
 export const MATCH_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -51,7 +61,8 @@ export function resolveSimulationOptions(
 ): ResolvedSimulationOptions {
   const resolved = { ...SIMULATION_DEFAULTS, ...withoutUndefined(options) };
   const problems: { path: string; message: string }[] = [];
-  const requireInteger = (field: keyof SimulationOptions, min: number, max: number) => {
+  const requireInteger = (field: keyof typeof SIMULATION_LIMITS) => {
+    const { min, max } = SIMULATION_LIMITS[field];
     const value = resolved[field];
     if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
       problems.push({
@@ -60,11 +71,11 @@ export function resolveSimulationOptions(
       });
     }
   };
-  requireInteger("matches", 1, 100_000_000);
-  requireInteger("playersPerMatch", 1, 1_000);
-  requireInteger("maxPerItem", 0, 1_000_000);
-  requireInteger("seed", 0, 2 ** 32 - 1);
-  requireInteger("matchIntervalSeconds", 0, 86_400);
+  requireInteger("matches");
+  requireInteger("playersPerMatch");
+  requireInteger("maxPerItem");
+  requireInteger("seed");
+  requireInteger("matchIntervalSeconds");
   if (resolved.items.length === 0) {
     problems.push({ path: "items", message: "items must name at least one item" });
   }
@@ -158,4 +169,40 @@ export function lastSimulatedTimestamp(options: SimulationOptions = {}): number 
   const config = resolveSimulationOptions(options);
   return Date.parse(config.startTime) +
     ((config.matches - 1) * config.matchIntervalSeconds + 1800) * 1000;
+}
+
+/**
+ * The match-id prefix a run's sheets get, chosen from what changes their content: `match` (ids
+ * `match_001`…, as the original) for the original items, players and seed, else `sim` and six hex
+ * digits of a hash of those options, so every configuration has ids of its own and a changed
+ * setting never collides (HTTP 409) with sheets stored by an earlier run. The number of matches
+ * is not part of it: a longer run extends a shorter one. An explicit `matchPrefix` is kept.
+ * @example
+ * chooseMatchPrefix({ seed: 7 }); // "sim" + 6 hex digits
+ */
+export function chooseMatchPrefix(options: SimulationOptions = {}): string {
+  if (options.matchPrefix !== undefined) return options.matchPrefix;
+  const resolved = { ...SIMULATION_DEFAULTS, ...withoutUndefined(options) };
+  const identity: Record<string, unknown> = {
+    items: [...resolved.items],
+    playersPerMatch: resolved.playersPerMatch,
+    seed: resolved.seed,
+  };
+  // Options beyond the notebook's three enter the hash only when changed, so its prefixes stay put.
+  for (const key of ["maxPerItem", "mapSize", "startTime", "matchIntervalSeconds"] as const) {
+    if (canonicalOption(resolved[key]) !== canonicalOption(SIMULATION_DEFAULTS[key])) {
+      identity[key] = resolved[key];
+    }
+  }
+  const isOriginal = Object.keys(identity).length === 3 &&
+    resolved.playersPerMatch === SIMULATION_DEFAULTS.playersPerMatch &&
+    resolved.seed === SIMULATION_DEFAULTS.seed &&
+    resolved.items.join(",") === SIMULATION_DEFAULTS.items.join(",");
+  return isOriginal ? SIMULATION_DEFAULTS.matchPrefix : `sim${hashJson(identity).slice(0, 6)}`;
+}
+
+function canonicalOption(value: unknown): string {
+  return typeof value === "string" && !Number.isNaN(Date.parse(value))
+    ? new Date(value).toISOString()
+    : JSON.stringify(value);
 }

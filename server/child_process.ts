@@ -62,3 +62,17 @@ export async function startServerProcess(
   };
   return { url, child, stop, [Symbol.asyncDispose]: async () => void await stop() };
 }
+
+/** Resident memory of a process, now and at its peak, in bytes (Linux). */
+export async function readProcessMemory(pid: number): Promise<{ rss: number; peakRss: number }> {
+  // Deno grants /proc only with --allow-all; cat needs just the run permission the callers already hold.
+  const { stdout } = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/status`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const status = new TextDecoder().decode(stdout);
+  const kib = (field: string) =>
+    Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1] ?? 0) * 1024;
+  return { rss: kib("VmRSS"), peakRss: kib("VmHWM") };
+}

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { FlagError, parseFlags } from "../cli/_terminal.ts";
 import { ValidationError } from "../lib/mod.ts";
 import type { RateLimit } from "./rate_limit.ts";
 
@@ -12,6 +12,8 @@ export interface ServerConfig {
   readKey: string | undefined;
   corsOrigins: string[];
   rateLimit: RateLimit | undefined;
+  /** No access log line per request. */
+  quiet: boolean;
   help: boolean;
 }
 
@@ -38,6 +40,7 @@ Options:
                     (env LOOT_RATE_LIMIT, default unlimited)
   --rate-burst N    Requests a client may send at once before the rate applies (env LOOT_RATE_BURST,
                     default twice the rate)
+  --quiet           No access log line per request (env LOOT_QUIET=1)
   --help            Show this text
 
 Keys are sent as "Authorization: Bearer KEY" or "X-API-Key: KEY" and are never logged.`;
@@ -52,25 +55,22 @@ export function parseServerConfig(
 ): ServerConfig {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        db: { type: "string" },
-        "admin-key": { type: "string" },
-        "write-key": { type: "string" },
-        "read-key": { type: "string" },
-        "cors-origin": { type: "string" },
-        "rate-limit": { type: "string" },
-        "rate-burst": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
+    ({ values } = parseFlags(args, {
+      port: { type: "string" },
+      host: { type: "string" },
+      db: { type: "string" },
+      "admin-key": { type: "string" },
+      "write-key": { type: "string" },
+      "read-key": { type: "string" },
+      "cors-origin": { type: "string" },
+      "rate-limit": { type: "string" },
+      "rate-burst": { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
     }));
   } catch (error) {
-    throw new ValidationError([{ path: "args", message: (error as Error).message }], {
+    if (!(error instanceof FlagError)) throw error;
+    throw new ValidationError([{ path: "args", message: error.message }], {
       summary: "Invalid arguments",
     });
   }
@@ -117,6 +117,7 @@ export function parseServerConfig(
     rateLimit: perSecond === undefined
       ? undefined
       : { perSecond, burst: burst ?? Math.max(1, 2 * perSecond) },
+    quiet: values.quiet ?? ["1", "true", "yes"].includes(env.LOOT_QUIET?.toLowerCase() ?? ""),
     help: values.help ?? false,
   };
 }

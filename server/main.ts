@@ -2,19 +2,27 @@
  * `deno task server`: the only place that reads flags and the environment for the server.
  * @module
  */
+import { describeHelpHint } from "../cli/_terminal.ts";
 import { ValidationError } from "../lib/mod.ts";
 import { isLoopback, parseServerConfig, SERVER_USAGE } from "./config.ts";
 import { startServer } from "./serve.ts";
-import { openSqliteStore } from "./store/sqlite.ts";
+import { openStore, runMain } from "./startup.ts";
 
 async function main(): Promise<number> {
+  // --help wins over any other mistake on the line, as in every task.
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(SERVER_USAGE);
+    return 0;
+  }
   let config;
   try {
     config = parseServerConfig(Deno.args, Deno.env.toObject());
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     console.error(
-      `${error.problems.map((problem) => problem.message).join("\n")}\n\n${SERVER_USAGE}`,
+      `${error.problems.map((problem) => problem.message).join("\n")}\n${
+        describeHelpHint(SERVER_USAGE)
+      }`,
     );
     return 2;
   }
@@ -22,6 +30,26 @@ async function main(): Promise<number> {
     console.log(SERVER_USAGE);
     return 0;
   }
+  const store = openStore(config.db);
+  let server;
+  try {
+    server = await startServer(store, {
+      port: config.port,
+      host: config.host,
+      app: {
+        adminKey: config.adminKey,
+        writeKey: config.writeKey,
+        readKey: config.readKey,
+        corsOrigins: config.corsOrigins,
+        rateLimit: config.rateLimit,
+        accessLog: config.quiet ? undefined : (line) => console.log(line),
+      },
+    });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  // Warned once listening, so a start-up failure stays one line.
   if (!isLoopback(config.host) && !config.writeKey) {
     console.warn(
       [
@@ -31,18 +59,6 @@ async function main(): Promise<number> {
       ].join("\n"),
     );
   }
-  const store = openSqliteStore(config.db);
-  const server = await startServer(store, {
-    port: config.port,
-    host: config.host,
-    app: {
-      adminKey: config.adminKey,
-      writeKey: config.writeKey,
-      readKey: config.readKey,
-      corsOrigins: config.corsOrigins,
-      rateLimit: config.rateLimit,
-    },
-  });
   const guarded = [config.writeKey && "write", config.readKey && "read", config.adminKey && "admin"]
     .filter(Boolean);
   console.log(
@@ -62,4 +78,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-Deno.exit(await main());
+await runMain(main);

@@ -1,4 +1,5 @@
 import { type AppOptions, createApp } from "./app.ts";
+import { describeListenError } from "./startup.ts";
 import type { Store } from "./store/store.ts";
 
 /** A running server. */
@@ -15,7 +16,8 @@ export interface RunningServer {
 
 /**
  * Serves the API over `store` with `Deno.serve`; port 0 picks a free port. Used by `server/main.ts`
- * and by `deno task demo`, which runs the server in-process.
+ * and by `deno task demo`, which runs the server in-process. A port in use or an address that
+ * cannot be bound rejects with a one-line `StartupError` naming the port and the remedy.
  */
 export function startServer(
   store: Store,
@@ -43,33 +45,38 @@ export function startServer(
       if (draining && inFlight === 0) drained?.();
     }
   };
-  return new Promise((resolve) => {
-    const server = Deno.serve({
-      port: options.port,
-      hostname: options.host,
-      onListen: ({ port }) => {
-        const shown = options.host === "0.0.0.0" || options.host === "::"
-          ? "localhost"
-          : options.host;
-        const hostPart = shown.includes(":") ? `[${shown}]` : shown;
-        resolve({
-          url: `http://${hostPart}:${port}`,
-          port,
-          async shutdown({ timeoutMs = 30_000 } = {}) {
-            draining = true;
-            if (inFlight > 0) {
-              // Deno 2.9's shutdown() makes in-flight request bodies unreadable (denoland/deno#36809), so
-              // the listener closes only once nothing is in flight.
-              const { promise, resolve: done } = Promise.withResolvers<void>();
-              drained = done;
-              const timer = setTimeout(done, timeoutMs);
-              await promise;
-              clearTimeout(timer);
-            }
-            await server.shutdown();
-          },
-        });
-      },
-    }, handler);
+  return new Promise((resolve, reject) => {
+    let server: Deno.HttpServer;
+    try {
+      server = Deno.serve({
+        port: options.port,
+        hostname: options.host,
+        onListen: ({ port }) => {
+          const shown = options.host === "0.0.0.0" || options.host === "::"
+            ? "localhost"
+            : options.host;
+          const hostPart = shown.includes(":") ? `[${shown}]` : shown;
+          resolve({
+            url: `http://${hostPart}:${port}`,
+            port,
+            async shutdown({ timeoutMs = 30_000 } = {}) {
+              draining = true;
+              if (inFlight > 0) {
+                // Deno 2.9's shutdown() makes in-flight request bodies unreadable (denoland/deno#36809), so
+                // the listener closes only once nothing is in flight.
+                const { promise, resolve: done } = Promise.withResolvers<void>();
+                drained = done;
+                const timer = setTimeout(done, timeoutMs);
+                await promise;
+                clearTimeout(timer);
+              }
+              await server.shutdown();
+            },
+          });
+        },
+      }, handler);
+    } catch (error) {
+      reject(describeListenError(error, options));
+    }
   });
 }

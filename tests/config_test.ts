@@ -10,6 +10,7 @@ const DEFAULTS = {
   readKey: undefined,
   corsOrigins: [],
   rateLimit: undefined,
+  quiet: false,
   help: false,
 };
 
@@ -67,8 +68,23 @@ Deno.test("parseServerConfig() names the bad flag or variable", () => {
     /--port must be a port number from 0 to 65535, got "70000"/,
   );
   throws(() => parseServerConfig([], { PORT: "abc" }), /PORT must be a port number/);
-  throws(() => parseServerConfig(["--verbose"], {}), /Unknown option '--verbose'/);
+  throws(() => parseServerConfig(["--verbose"], {}), /Unknown flag --verbose/);
+  throws(
+    () => parseServerConfig(["--prot", "80"], {}),
+    /Unknown flag --prot: did you mean --port\?/,
+  );
+  throws(
+    () => parseServerConfig(["--port", "-1"], {}),
+    /--port must be a port number from 0 to 65535, got "-1"/,
+  );
   throws(() => parseServerConfig(["--db", ""], {}), /--db must not be empty/);
+});
+
+Deno.test("parseServerConfig() turns the access log off with --quiet or LOOT_QUIET=1", () => {
+  equal(parseServerConfig([], {}).quiet, false);
+  equal(parseServerConfig(["--quiet"], {}).quiet, true);
+  equal(parseServerConfig([], { LOOT_QUIET: "1" }).quiet, true);
+  equal(parseServerConfig([], { LOOT_QUIET: "0" }).quiet, false);
 });
 
 Deno.test("isLoopback() tells local-only addresses from exposed ones", () => {

@@ -124,3 +124,22 @@ export const SMALL_SHEETS: StatSheet[] = [
     locations: { medkit: [150, 10] },
   },
 ];
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** Runs `deno task -q NAME ARGS…` from the project folder, as a user would; returns exit code and output. */
+export async function runTask(
+  name: string,
+  args: string[] = [],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "--config", `${ROOT}deno.json`, name, ...args],
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}

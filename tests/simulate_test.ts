@@ -1,10 +1,12 @@
-import { deepStrictEqual, equal, notDeepStrictEqual, ok, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, match, notDeepStrictEqual, ok, throws } from "node:assert/strict";
 import {
   createRandom,
   lastSimulatedTimestamp,
   parseStatSheet,
   simulateMatches,
 } from "../lib/mod.ts";
+import { resolvePipelineConfig, toSimulationOptions } from "../lib/notebook/mod.ts";
+import { chooseMatchPrefix } from "../lib/simulate.ts";
 
 Deno.test("simulateMatches() reproduces the original generator's ids and shape by default", () => {
   const sheets = [...simulateMatches()];
@@ -105,4 +107,24 @@ Deno.test("lastSimulatedTimestamp() bounds a run's timestamps, so a million shee
     latest = Math.max(latest, Date.parse(sheet.timestamp!));
   }
   ok(latest <= lastSimulatedTimestamp({ ...options, matches: 2_000 }));
+});
+
+Deno.test("chooseMatchPrefix() gives every configuration that changes sheets its own prefix", () => {
+  equal(chooseMatchPrefix({}), "match");
+  equal(chooseMatchPrefix({ matches: 500 }), "match", "a longer run extends the default one");
+  const changed = [
+    { items: ["rubber_duck", "shield", "medkit"] },
+    { seed: 7 },
+    { playersPerMatch: 5 },
+    { maxPerItem: 9 },
+    { startTime: "2026-01-01T00:00:00Z" },
+  ].map((options) => chooseMatchPrefix(options));
+  for (const prefix of changed) match(prefix, /^sim[0-9a-f]{6}$/);
+  equal(new Set(changed).size, changed.length);
+  equal(chooseMatchPrefix({ seed: 7, matchPrefix: "mine" }), "mine");
+  // The notebook's prefixes come from the same function.
+  equal(
+    toSimulationOptions(resolvePipelineConfig({ seed: 7 })).matchPrefix,
+    chooseMatchPrefix({ seed: 7 }),
+  );
 });

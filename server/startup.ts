@@ -1,0 +1,107 @@
+/**
+ * Start-up failures as one line each: what could not be done (the port, the database path) and
+ * what to do instead, without a stack trace. Shared by the server and every CLI task.
+ * @module
+ */
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from "./store/sqlite.ts";
+
+/** A task could not start; the message is the one line to print (exit code 1). */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+/** Turns a failure to listen on `host:port` into a {@link StartupError} naming the port and the remedy. */
+export function describeListenError(
+  error: unknown,
+  { port, host }: { port: number; host: string },
+): StartupError {
+  const where = `${host}:${port}`;
+  const next = port === 0 ? "--port 0" : `--port ${port === 65_535 ? port - 1 : port + 1}`;
+  let message: string;
+  if (error instanceof Deno.errors.AddrInUse) {
+    message =
+      `Port ${port} is already in use on ${host} (another server is running there): stop it, or pick another port with ${next}`;
+  } else if (error instanceof Deno.errors.AddrNotAvailable) {
+    message =
+      `Cannot listen on ${where}: the address ${host} is not one of this machine's; use --host 127.0.0.1 or --host 0.0.0.0`;
+  } else if (error instanceof Deno.errors.PermissionDenied) {
+    message =
+      `Not allowed to listen on port ${port} (ports below 1024 need privileges): use a higher port, e.g. --port 5000`;
+  } else if (error instanceof Deno.errors.NotCapable) {
+    message =
+      `Deno was not given network access for ${where}: run the task through deno task, whose permission set allows it`;
+  } else {
+    message = `Cannot listen on ${where}: ${firstLine(error)}; check --host and --port`;
+  }
+  return new StartupError(message, { cause: error });
+}
+
+/** Turns a failure to open the database at `path` into a {@link StartupError} naming the path and the remedy. */
+export function describeDatabaseError(error: unknown, path: string): StartupError {
+  const remedy = "pass a writable --db PATH (or set LOOT_DB), e.g. --db data/loot_telemetry.db";
+  const code = (error as { code?: unknown })?.code;
+  const text = firstLine(error);
+  let reason: string;
+  if (error instanceof Deno.errors.NotCapable) {
+    reason = "Deno was not given access to it";
+  } else if (isDirectory(path)) {
+    reason = "it is a folder, not a file";
+  } else if (
+    code === "EEXIST" || code === "ENOTDIR" || error instanceof Deno.errors.NotADirectory
+  ) {
+    reason = "part of its folder path is a file, not a folder";
+  } else if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    reason = "its folder is not writable";
+  } else if (/readonly|read-only/i.test(text)) {
+    reason = "it is read-only";
+  } else if (/not a database|malformed|file is encrypted/i.test(text)) {
+    reason = "the file is not a SQLite database (or is damaged)";
+  } else if (/unable to open|cannot open|no such file|ENOENT/i.test(text) || code === "ENOENT") {
+    reason = "it cannot be opened or created there";
+  } else if (/newer than this server knows/.test(text)) {
+    return new StartupError(`Cannot open the database ${path}: ${text}`, { cause: error });
+  } else {
+    reason = text;
+  }
+  return new StartupError(`Cannot open the database ${path}: ${reason}; ${remedy}`, {
+    cause: error,
+  });
+}
+
+/** Opens the SQLite store at `path`, or throws a one-line {@link StartupError}. */
+export function openStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  try {
+    return openSqliteStore(path, options);
+  } catch (error) {
+    throw describeDatabaseError(error, path);
+  }
+}
+
+/**
+ * Runs a task's `main` and exits with its code. A {@link StartupError} is printed as its one line
+ * and exits 1; anything else is a bug and keeps its stack.
+ */
+export async function runMain(main: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await main();
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    console.error(error.message);
+    code = 1;
+  }
+  Deno.exit(code);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0]!.replace(/\.$/, "");
+}
