@@ -21,6 +21,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "../server/child_process.ts";
+import { benchHostileRequests } from "./hostile.ts";
 import { ensureWrk, runWrk, startBareServer, type WrkResult } from "./load.ts";
 
 const USAGE = `Usage: deno task bench [options]
@@ -30,7 +31,9 @@ the table and writes bench/results.json. Loopback only; about 4 minutes and up t
 files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
 
 Options:
-  --help    Show this text
+  --only LIST  Run only these sections, comma-separated letters (a–g; b and c need a,
+               f comes with e), e.g. --only g for the hostile requests alone
+  --help       Show this text
 
 Environment:
   BENCH_INGEST_SHEETS   Sheets for figures a–c (default 100000)
@@ -58,8 +61,12 @@ const READ_SIZES = (Deno.env.get("BENCH_READ_SIZES") ?? "10000,100000,1000000").
 const WRK_SECONDS = Number(Deno.env.get("BENCH_WRK_SECONDS") ?? 10);
 const figures: Figure[] = [];
 const started = performance.now();
-const flags = readFlags(USAGE, {});
+const flags = readFlags(USAGE, { only: { type: "string" } });
 if (typeof flags === "number") Deno.exit(flags);
+const ONLY = flags.values.only;
+const SECTIONS = new Set(
+  (ONLY ?? "a,b,c,d,e,f,g").split(",").map((section) => section.trim()),
+);
 const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
 /** Server processes still running, stopped when the run is interrupted. */
 const running = new Set<ServerProcess>();
@@ -320,6 +327,26 @@ async function benchSinglePost(): Promise<void> {
 
 async function main() {
   log(`working in ${workDir}`);
+  if (SECTIONS.has("a")) await benchIngest();
+  if (SECTIONS.has("d")) {
+    await benchSinglePost();
+    log("d done");
+  }
+  if (SECTIONS.has("e") || SECTIONS.has("f")) {
+    await benchReads();
+    log("e, f done");
+  }
+  if (SECTIONS.has("g")) {
+    await benchHostile();
+    log("g done");
+  }
+  printTable();
+  if (ONLY === undefined) await writeResults();
+  else console.log("\n--only given: bench/results.json (the full run's record) left as it was");
+}
+
+/** (a) raw insert, (b) store ingest and (c) HTTP batch ingest, over the same sheets. */
+async function benchIngest(): Promise<void> {
   const sheets = [...simulateMatches({ matches: Math.ceil(INGEST_SHEETS / 4), seed: 5 })].slice(
     0,
     INGEST_SHEETS,
@@ -358,11 +385,52 @@ async function main() {
     });
     log(`c (${clients}) done`);
   }
-  await benchSinglePost();
-  log("d done");
-  await benchReads();
-  log("e, f done");
-  printTable();
+}
+
+/**
+ * (g) The heaviest request of each hostile class, each against a server process while a second
+ * client polls /api/health: the worst health latency one request imposes (ceiling 100 ms), and the
+ * server's peak memory across them and the whole bad-input suite (ceiling 300 MiB).
+ */
+async function benchHostile(): Promise<void> {
+  const writeKey = "bench-write-key";
+  await using server = await startTrackedServer([
+    "--db",
+    `${workDir}/hostile.db`,
+    "--write-key",
+    writeKey,
+    "--quiet",
+  ]);
+  const { figures: hostile, peakRss, suiteRequests, suite5xx } = await benchHostileRequests(
+    server,
+    writeKey,
+  );
+  for (const figure of hostile) {
+    figures.push({
+      id: "g",
+      name: `/api/health worst latency during: ${figure.name} (answered ${figure.status} in ${
+        figure.requestMs.toFixed(0)
+      } ms)`,
+      value: figure.worstHealthMs,
+      unit: "ms",
+      ceiling: { name: "ms", value: 100 },
+      ratio: figure.worstHealthMs / 100,
+      target: "< 100 ms",
+      met: figure.worstHealthMs < 100 && figure.status < 500,
+    });
+  }
+  figures.push({
+    id: "g",
+    name:
+      `Server peak RSS across ${suiteRequests} bad-input requests and the above (${suite5xx} 5xx)`,
+    value: peakRss / 2 ** 20,
+    unit: "MiB",
+    target: "≤ 300 MiB",
+    met: peakRss <= 300 * 2 ** 20 && suite5xx === 0,
+  });
+}
+
+async function writeResults() {
   const cpu = cpus()[0]?.model ?? "unknown";
   const results = {
     date: new Date().toISOString(),

@@ -54,3 +54,63 @@ export function measureJsonDepth(text: string, limit: number = MAX_JSON_DEPTH): 
   }
   return deepest;
 }
+
+/**
+ * The text of each element of a JSON array, lazily, so a caller can parse and check a large array
+ * element by element (and pause between them) instead of in one blocking `JSON.parse`. Scanning is
+ * linear; an element nested deeper than `maxDepth` (counting the array) or a text that is not one
+ * array throws {@link JsonTextError}. Elements are not parsed: `JSON.parse` each one.
+ * @example
+ * [...splitJsonArray('[{"a":1}, [2]]')]; // ['{"a":1}', '[2]']
+ */
+export function* splitJsonArray(
+  text: string,
+  maxDepth: number = MAX_JSON_DEPTH,
+): Generator<string, void, undefined> {
+  let index = skipWhitespace(text, 0);
+  if (text.charCodeAt(index) !== 0x5b) throw new JsonTextError("Expected a JSON array");
+  index = skipWhitespace(text, index + 1);
+  if (text.charCodeAt(index) === 0x5d) {
+    if (skipWhitespace(text, index + 1) !== text.length) {
+      throw new JsonTextError("Unexpected text after the JSON array");
+    }
+    return;
+  }
+  for (;;) {
+    const start = index;
+    let depth = 0;
+    let inString = false;
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (inString) {
+        if (code === 0x5c) index++;
+        else if (code === 0x22) inString = false;
+      } else if (code === 0x22) inString = true;
+      else if (code === 0x5b || code === 0x7b) {
+        if (++depth + 1 > maxDepth) {
+          throw new JsonTextError(`JSON nests deeper than the limit of ${maxDepth} levels`);
+        }
+      } else if (code === 0x5d || code === 0x7d) {
+        if (depth === 0) break;
+        depth--;
+      } else if (code === 0x2c && depth === 0) break;
+    }
+    if (index >= text.length) throw new JsonTextError("Unexpected end of JSON input");
+    yield text.slice(start, index);
+    if (text.charCodeAt(index) === 0x5d) break;
+    index++; // the comma
+  }
+  if (skipWhitespace(text, index + 1) !== text.length) {
+    throw new JsonTextError("Unexpected text after the JSON array");
+  }
+}
+
+function skipWhitespace(text: string, from: number): number {
+  let index = from;
+  while (index < text.length) {
+    const code = text.charCodeAt(index);
+    if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) break;
+    index++;
+  }
+  return index;
+}

@@ -19,13 +19,21 @@ export {
 export { correctTimestamp, MAX_CLOCK_SKEW_MS, MAX_FUTURE_MS } from "./clock.ts";
 export { type PreparedSheet, prepareSheet, prepareSheets } from "./prepare.ts";
 export {
+  type BatchValidator,
   countCharacters,
+  createBatchValidator,
   parseStatSheet,
   parseStatSheetBatch,
   SHEET_LIMITS,
   typeName,
 } from "./validate.ts";
-export { JsonTextError, MAX_JSON_DEPTH, measureJsonDepth, parseJsonBounded } from "./json.ts";
+export {
+  JsonTextError,
+  MAX_JSON_DEPTH,
+  measureJsonDepth,
+  parseJsonBounded,
+  splitJsonArray,
+} from "./json.ts";
 export { canonicalJson, fingerprintStatSheet, hashJson } from "./fingerprint.ts";
 export {
   lastSimulatedTimestamp,

@@ -39,20 +39,31 @@ export type NdjsonLine = { line: number; value: unknown } | { line: number; erro
  * split on bytes, each decoded once). Each line must be UTF-8 (decoded strictly: invalid bytes are
  * an error for that line, never replaced) and nest at most `MAX_JSON_DEPTH` (32) levels. Blank
  * lines are skipped; `maxBytes` stops a body that is too long (throwing
- * {@link NdjsonTooLargeError}) while it is read.
+ * {@link NdjsonTooLargeError}) while it is read, and a line longer than `maxLineBytes` is an error
+ * for that line, its bytes dropped as they arrive.
  * @example
  * for await (const entry of readNdjson(file.readable)) if ("value" in entry) handle(entry.value);
  */
 export async function* readNdjson(
   stream: ReadableStream<Uint8Array>,
-  options: { maxBytes?: number } = {},
+  options: { maxBytes?: number; maxLineBytes?: number } = {},
 ): AsyncGenerator<NdjsonLine> {
   const decoder = new TextDecoder("utf-8", { fatal: true });
+  const maxLineBytes = options.maxLineBytes ?? Infinity;
   let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   let lineNumber = 0;
   let bytes = 0;
+  const keep = (part: Uint8Array) => {
+    pendingBytes += part.byteLength;
+    if (pendingBytes <= maxLineBytes) pending.push(part);
+  };
   const parse = (parts: Uint8Array[]): NdjsonLine | undefined => {
     lineNumber++;
+    if (pendingBytes > maxLineBytes) {
+      // Dropped while it was read: a line this long is refused without decoding or parsing it.
+      return { line: lineNumber, error: `it is longer than the limit of ${maxLineBytes} bytes` };
+    }
     let text: string;
     try {
       text = decoder.decode(parts.length === 1 ? parts[0] : concatBytes(parts));
@@ -73,14 +84,15 @@ export async function* readNdjson(
     }
     let start = 0;
     for (let newline = chunk.indexOf(0x0a); newline >= 0; newline = chunk.indexOf(0x0a, start)) {
-      pending.push(chunk.subarray(start, newline));
+      keep(chunk.subarray(start, newline));
       const entry = parse(pending);
       pending = [];
+      pendingBytes = 0;
       if (entry) yield entry;
       start = newline + 1;
     }
     // A copy: the stream may reuse its chunk's buffer once we ask for the next one.
-    if (start < chunk.byteLength) pending.push(chunk.slice(start));
+    if (start < chunk.byteLength) keep(chunk.slice(start));
   }
   const last = parse(pending);
   if (last) yield last;

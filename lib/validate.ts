@@ -62,23 +62,61 @@ export function parseStatSheetBatch(
   value: unknown,
   options: { maxSheets?: number } = {},
 ): StatSheet[] {
+  if (!Array.isArray(value)) {
+    throw new ValidationError([{
+      path: "",
+      message: `Batch must be a JSON array of stat sheets, got ${typeName(value)}`,
+    }], { summary: "Invalid batch" });
+  }
   const maxSheets = options.maxSheets ?? 5_000;
-  const fail = (message: string) => {
+  if (value.length > maxSheets) {
+    throw new ValidationError([{
+      path: "",
+      message: `Batch holds ${value.length} stat sheets, more than the limit of ${maxSheets}`,
+    }], { summary: "Invalid batch" });
+  }
+  const validator = createBatchValidator(options);
+  for (const item of value) validator.add(item);
+  return validator.finish();
+}
+
+/** Validates a batch one sheet at a time: see {@link createBatchValidator}. */
+export interface BatchValidator {
+  /** Checks the next sheet of the batch; throws at once when the batch passes `maxSheets`. */
+  add(value: unknown): void;
+  /** The valid batch, or a `ValidationError` with every problem found (the first 100 listed). */
+  finish(): StatSheet[];
+}
+
+/**
+ * A validator fed one sheet at a time, so a server can check a large batch in slices and let other
+ * requests run between them; {@link parseStatSheetBatch} is the same checks over an array.
+ * @example
+ * const validator = createBatchValidator({ maxSheets: 5_000 });
+ * for (const value of values) validator.add(value);
+ * const sheets = validator.finish();
+ */
+export function createBatchValidator(options: { maxSheets?: number } = {}): BatchValidator {
+  const maxSheets = options.maxSheets ?? 5_000;
+  const problems = new ProblemList();
+  const sheets: StatSheet[] = [];
+  let count = 0;
+  const fail = (message: string): never => {
     throw new ValidationError([{ path: "", message }], { summary: "Invalid batch" });
   };
-  if (!Array.isArray(value)) {
-    return fail(`Batch must be a JSON array of stat sheets, got ${typeName(value)}`);
-  }
-  if (value.length === 0) {
-    return fail("Batch must hold at least one stat sheet, got an empty array");
-  }
-  if (value.length > maxSheets) {
-    return fail(`Batch holds ${value.length} stat sheets, more than the limit of ${maxSheets}`);
-  }
-  const problems = new ProblemList();
-  const sheets = value.map((item, index) => collectStatSheet(item, `[${index}]`, problems));
-  if (problems.total > 0) throw new ValidationError(problems, { summary: "Invalid batch" });
-  return sheets as StatSheet[];
+  return {
+    add(value) {
+      if (count >= maxSheets) fail(`Batch holds more than the limit of ${maxSheets} stat sheets`);
+      const sheet = collectStatSheet(value, `[${count}]`, problems);
+      count++;
+      if (sheet) sheets.push(sheet);
+    },
+    finish() {
+      if (count === 0) fail("Batch must hold at least one stat sheet, got an empty array");
+      if (problems.total > 0) throw new ValidationError(problems, { summary: "Invalid batch" });
+      return sheets;
+    },
+  };
 }
 
 function collectStatSheet(

@@ -136,3 +136,21 @@ export function requireChunkedTransfer(c: Context): void {
 export function searchParamsOf(c: Context): URLSearchParams {
   return new URL(c.req.url).searchParams;
 }
+
+/**
+ * Lets long request work share the event loop: `pause()` yields to other requests once `sliceMs`
+ * of work has passed since the last yield, and costs nothing otherwise. It yields with
+ * `setTimeout(0)` (about 2 ms here): Deno runs `setImmediate` callbacks without polling the network
+ * in between, so a request arriving meanwhile would wait for the whole batch (measured: 819 ms vs
+ * 36 ms behind 800 ms of sliced work).
+ */
+export function createTimeSlicer(sliceMs = 10): { pause(): Promise<void> } {
+  let sliceStart = performance.now();
+  return {
+    async pause() {
+      if (performance.now() - sliceStart < sliceMs) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      sliceStart = performance.now();
+    },
+  };
+}

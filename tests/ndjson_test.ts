@@ -77,3 +77,16 @@ Deno.test("parseNdjson() names every line that is not JSON", () => {
   equal(message.startsWith("Malformed NDJSON: [line 2] is not valid JSON"), true, message);
   equal(message.endsWith("(and 1 more problem)"), true, message);
 });
+
+Deno.test("readNdjson() refuses a line over maxLineBytes without keeping it, and reads on", async () => {
+  const bytes = new TextEncoder().encode(`{"a":1}\n"${"x".repeat(5_000)}"\n{"b":2}\n`);
+  const entries = [];
+  for await (const entry of readNdjson(chunked(bytes, 100), { maxLineBytes: 1_000 })) {
+    entries.push(entry);
+  }
+  deepStrictEqual(entries, [
+    { line: 1, value: { a: 1 } },
+    { line: 2, error: "it is longer than the limit of 1000 bytes" },
+    { line: 3, value: { b: 2 } },
+  ]);
+});

@@ -1,5 +1,10 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import { parseStatSheet, parseStatSheetBatch, ValidationError } from "../lib/mod.ts";
+import {
+  createBatchValidator,
+  parseStatSheet,
+  parseStatSheetBatch,
+  ValidationError,
+} from "../lib/mod.ts";
 import { makeSheet } from "./fixtures.ts";
 
 function problemsOf(run: () => unknown): { path: string; message: string }[] {
@@ -183,4 +188,20 @@ Deno.test("parseStatSheetBatch() refuses non-arrays, empty and oversized batches
     () => parseStatSheetBatch([makeSheet(), makeSheet()], { maxSheets: 1 }),
     /holds 2 stat sheets, more than the limit of 1/,
   );
+});
+
+Deno.test("createBatchValidator() checks sheet by sheet like parseStatSheetBatch(), listing 100 problems and counting all", () => {
+  const validator = createBatchValidator({ maxSheets: 300 });
+  for (let index = 0; index < 300; index++) {
+    validator.add({ match_id: `m${index}`, player_id: "p", looted_items: { a: -1, b: -1 } });
+  }
+  throws(
+    () => validator.finish(),
+    (error: unknown) =>
+      error instanceof ValidationError && error.problems.length === 100 &&
+      error.totalProblems === 600 && error.problems[99]!.path === "[49].looted_items.b" &&
+      /\(and 599 more problems\)$/.test(error.message),
+  );
+  throws(() => validator.add({}), /more than the limit of 300 stat sheets/);
+  throws(() => createBatchValidator().finish(), /at least one stat sheet/);
 });

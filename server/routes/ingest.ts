@@ -1,17 +1,23 @@
 import { Hono } from "hono";
 import {
+  createBatchValidator,
+  JsonTextError,
+  parseJsonBounded,
   parseStatSheet,
   parseStatSheetBatch,
   prepareSheet,
   prepareSheets,
-  type Problem,
+  ProblemList,
   readNdjson,
+  splitJsonArray,
+  type StatSheet,
   ValidationError,
 } from "../../lib/mod.ts";
 import type { AppDeps, AppEnv, IngestLimits } from "../deps.ts";
 import { HttpError } from "../http_error.ts";
 import { limitBody } from "../middleware.ts";
 import {
+  createTimeSlicer,
   explainBodyError,
   JSON_MEDIA_TYPES,
   parseJsonText,
@@ -57,10 +63,12 @@ export function createIngestRoutes({ store, limits, guard, now }: AppDeps): Hono
 
   routes.post("/submit/batch", writer, limitBody(limits.maxBatchBytes), async (c) => {
     const mediaType = requireMediaType(c, [...JSON_MEDIA_TYPES, NDJSON]);
-    const values = mediaType === NDJSON
-      ? await readNdjsonBody(readBodyStream(c, limits.maxBatchBytes), limits)
-      : parseJsonText(await readBodyText(c, "a JSON array of stat sheets", limits.maxBatchBytes));
-    const sheets = parseStatSheetBatch(values, { maxSheets: limits.maxBatchSheets });
+    const sheets = mediaType === NDJSON
+      ? await readNdjsonBatch(readBodyStream(c, limits.maxBatchBytes), limits)
+      : await readJsonArrayBatch(
+        await readBodyText(c, "a JSON array of stat sheets", limits.maxBatchBytes),
+        limits,
+      );
     const outcomes = await store.insertSheets(prepareSheets(sheets, now()));
     const duplicates = outcomes.filter((outcome) => outcome.duplicate).length;
     c.set("sheetsStored", outcomes.length - duplicates);
@@ -75,41 +83,72 @@ export function createIngestRoutes({ store, limits, guard, now }: AppDeps): Hono
 }
 
 /**
- * Parses an NDJSON body line by line as it streams in (no second copy of the body as one string),
- * stopping early at the byte or sheet limit and naming every line that is not JSON.
+ * Parses and validates a JSON array body element by element, pausing every few milliseconds so
+ * that an 8 MiB batch never holds the event loop (one `JSON.parse` of it would, for over 100 ms).
+ * A body that is not an array is parsed whole, for the validator's own message.
  */
-async function readNdjsonBody(
+async function readJsonArrayBatch(text: string, limits: IngestLimits): Promise<StatSheet[]> {
+  if (!/^\s*\[/.test(text)) {
+    return parseStatSheetBatch(parseJsonText(text), { maxSheets: limits.maxBatchSheets });
+  }
+  const validator = createBatchValidator({ maxSheets: limits.maxBatchSheets });
+  const slicer = createTimeSlicer();
+  let count = 0;
+  try {
+    for (const element of splitJsonArray(text)) {
+      // Past the limit, the rest is only counted (a scan, no parsing) to name the batch's size.
+      if (++count <= limits.maxBatchSheets) validator.add(parseJsonBounded(element));
+      await slicer.pause();
+    }
+  } catch (error) {
+    if (error instanceof JsonTextError) {
+      throw new HttpError(400, `Malformed JSON: ${error.message}`, { code: "malformed_json" });
+    }
+    throw error;
+  }
+  if (count > limits.maxBatchSheets) {
+    throw new ValidationError([{
+      path: "",
+      message: `Batch holds ${count} stat sheets, more than the limit of ${limits.maxBatchSheets}`,
+    }], { summary: "Invalid batch" });
+  }
+  return validator.finish();
+}
+
+/**
+ * Parses and validates an NDJSON body line by line as it streams in (no second copy of the body as
+ * one string), pausing every few milliseconds, stopping early at the byte or sheet limit, and
+ * naming every line that is not JSON (at most 100, with the count).
+ */
+async function readNdjsonBatch(
   body: ReadableStream<Uint8Array> | null,
   limits: IngestLimits,
-): Promise<unknown[]> {
-  if (!body) {
-    throw new HttpError(400, "Request body is empty: send one stat sheet per line", {
+): Promise<StatSheet[]> {
+  const empty = () =>
+    new HttpError(400, "Request body is empty: send one stat sheet per line", {
       code: "empty_body",
     });
-  }
-  const values: unknown[] = [];
-  const problems: Problem[] = [];
+  if (!body) throw empty();
+  const validator = createBatchValidator({ maxSheets: limits.maxBatchSheets });
+  const malformed = new ProblemList();
+  const slicer = createTimeSlicer();
+  let sheets = 0;
   try {
-    for await (const entry of readNdjson(body)) {
+    for await (const entry of readNdjson(body, { maxLineBytes: limits.maxSheetBytes })) {
       if ("error" in entry) {
         const path = `[line ${entry.line}]`;
-        problems.push({ path, message: `${path} is not valid JSON: ${entry.error}` });
-      } else if (values.push(entry.value) > limits.maxBatchSheets) {
-        throw new ValidationError([{
-          path: "",
-          message: `Batch holds more than the limit of ${limits.maxBatchSheets} stat sheets`,
-        }], { summary: "Invalid batch" });
+        malformed.push({ path, message: `${path} is not valid JSON: ${entry.error}` });
+      } else {
+        validator.add(entry.value);
+        sheets++;
       }
+      await slicer.pause();
     }
   } catch (error) {
     if (error instanceof ValidationError) throw error;
     explainBodyError(error);
   }
-  if (problems.length > 0) throw new ValidationError(problems, { summary: "Malformed NDJSON" });
-  if (values.length === 0) {
-    throw new HttpError(400, "Request body is empty: send one stat sheet per line", {
-      code: "empty_body",
-    });
-  }
-  return values;
+  if (malformed.total > 0) throw new ValidationError(malformed, { summary: "Malformed NDJSON" });
+  if (sheets === 0) throw empty();
+  return validator.finish();
 }
