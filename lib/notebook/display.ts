@@ -5,14 +5,14 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { ChartSpec } from "./charts/specs.ts";
+import type { ChartSpec } from "../charts/specs.ts";
 import {
   type ChartImages,
   renderChartImages,
   saveChart,
   type SavedChart,
-} from "./charts/render.ts";
-import type { NamedChart } from "./pipeline.ts";
+} from "../charts/render.ts";
+import type { NamedChart } from "./charts.ts";
 
 type MimeBundle = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, match, notEqual } from "node:assert/strict";
+import { deepStrictEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import {
   compareTotals,
   createClient,
@@ -87,5 +87,23 @@ Deno.test("fetchServerReport() reads back exactly this run when the server holds
   equal(
     (await client.heatmap("rubber_duck", { match_prefix: matchPrefixOf(withShield) })).count,
     local.grid.count,
+  );
+});
+
+Deno.test("the server's module graph holds no chart or notebook code", async () => {
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../server/main.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  equal(code, 0);
+  const graph = JSON.parse(new TextDecoder().decode(stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const specifiers = graph.modules.map((module) => module.specifier);
+  ok(specifiers.some((specifier) => specifier.endsWith("/lib/mod.ts")), "it does load lib/mod.ts");
+  deepStrictEqual(
+    specifiers.filter((specifier) => /lib\/(charts|notebook)\/|vega|resvg/.test(specifier)),
+    [],
   );
 });
