@@ -36,12 +36,14 @@ export {
 } from "./json.ts";
 export { canonicalJson, fingerprintStatSheet, hashJson } from "./fingerprint.ts";
 export {
+  chooseMatchPrefix,
   lastSimulatedTimestamp,
   MATCH_PREFIX_PATTERN,
   type ResolvedSimulationOptions,
   resolveSimulationOptions,
   simulateMatches,
   SIMULATION_DEFAULTS,
+  SIMULATION_LIMITS,
   type SimulationOptions,
 } from "./simulate.ts";
 export { aggregateLoot } from "./aggregate.ts";

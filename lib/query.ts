@@ -27,6 +27,8 @@ export interface AggregateFilter {
   match_id?: string;
   /** Only matches whose id starts with this. */
   matchPrefix?: string;
+  /** Only sheets of this game mode (`game_mode` parameter). */
+  gameMode?: string;
   /** Inclusive lower bound on the sheet's timestamp, epoch ms. */
   sinceMs?: number;
   /** Exclusive upper bound on the sheet's timestamp, epoch ms. */
@@ -83,11 +85,12 @@ export function parseHeatmapQuery(item: string, search: URLSearchParams): Heatma
       item,
       bins: read.integer("bins", { min: 1, max: MAX_BINS }),
       matchPrefix: read.id("match_prefix"),
+      gameMode: read.item("game_mode"),
     };
   });
 }
 
-const AGGREGATE_PARAMS = ["match_id", "match_prefix", "since", "until"] as const;
+const AGGREGATE_PARAMS = ["match_id", "match_prefix", "game_mode", "since", "until"] as const;
 const STATS_PARAMS = [
   ...AGGREGATE_PARAMS,
   "player_id",
@@ -96,12 +99,13 @@ const STATS_PARAMS = [
   "offset",
   "cursor",
 ] as const;
-const HEATMAP_PARAMS = ["bins", "match_prefix"] as const;
+const HEATMAP_PARAMS = ["bins", "match_prefix", "game_mode"] as const;
 
 function readAggregateFilter(read: ParamReader): AggregateFilter {
   return {
     match_id: read.id("match_id"),
     matchPrefix: read.id("match_prefix"),
+    gameMode: read.item("game_mode"),
     sinceMs: read.time("since"),
     untilMs: read.time("until"),
   };

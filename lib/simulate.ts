@@ -44,7 +44,12 @@ export const SIMULATION_DEFAULTS: Readonly<ResolvedSimulationOptions> = Object.f
 });
 
 /** Inclusive ranges of the simulator's integer options, shared with the flags that set them. */
-export const SIMULATION_LIMITS = Object.freeze({
+export const SIMULATION_LIMITS: Readonly<
+  Record<
+    "matches" | "playersPerMatch" | "maxPerItem" | "seed" | "matchIntervalSeconds",
+    Readonly<{ min: number; max: number }>
+  >
+> = Object.freeze({
   matches: { min: 1, max: 100_000_000 },
   playersPerMatch: { min: 1, max: 1_000 },
   maxPerItem: { min: 0, max: 1_000_000 },

@@ -25,6 +25,8 @@ export interface StatSheet {
   match_duration?: number;
   /** Player's level, a non-negative integer (the simulator sends 1–50). */
   player_level?: number;
+  /** Game mode of the match (`solo`, `squads`…), same pattern as item names; absent for old clients. */
+  game_mode?: string;
   /** Unknown top-level fields the client sent, kept verbatim and returned by listings. */
   extra?: Record<string, unknown>;
 }
@@ -55,6 +57,8 @@ export interface StoredStatSheet {
   match_duration: number | null;
   /** Player's level; null when the client did not send it. */
   player_level: number | null;
+  /** Game mode of the match; null when the client did not send one. */
+  game_mode: string | null;
   /** Unknown top-level fields the client sent, verbatim; null when there were none. */
   extra: Record<string, unknown> | null;
 }

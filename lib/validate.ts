@@ -35,6 +35,7 @@ const KNOWN_FIELDS = new Set([
   "locations",
   "match_duration",
   "player_level",
+  "game_mode",
 ]);
 /** Fields the server assigns: a client sending them is confused about what it is talking to. */
 const SERVER_FIELDS = new Set(["id", "created_at"]);
@@ -144,6 +145,7 @@ function collectStatSheet(
   const sentAt = readTimestamp(value.sent_at, report, "sent_at");
   const matchDuration = readMetric(value, "match_duration", report);
   const playerLevel = readMetric(value, "player_level", report);
+  const gameMode = readName(value, "game_mode", report);
   const extra = readExtra(value, report);
   if (problems.total > before) return undefined;
 
@@ -157,6 +159,7 @@ function collectStatSheet(
   if (sentAt !== undefined) sheet.sent_at = sentAt;
   if (matchDuration !== undefined) sheet.match_duration = matchDuration;
   if (playerLevel !== undefined) sheet.player_level = playerLevel;
+  if (gameMode !== undefined) sheet.game_mode = gameMode;
   if (extra !== undefined) sheet.extra = extra;
   return sheet;
 }
@@ -184,6 +187,21 @@ function readId(sheet: Record<string, unknown>, field: string, report: Report): 
     return void report(field, "must be well-formed Unicode (it has a lone surrogate)");
   }
   return value;
+}
+
+/** An optional name field (`game_mode`): the item-name pattern, so it is safe as a key and a label. */
+function readName(
+  sheet: Record<string, unknown>,
+  field: string,
+  report: Report,
+): string | undefined {
+  const value = sheet[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") {
+    return void report(field, `must be a string, got ${typeName(value)}`);
+  }
+  const bad = describeBadItemName(value);
+  return bad ? void report(field, bad) : value;
 }
 
 function readLootCounts(value: unknown, report: Report): LootCounts | undefined {

@@ -1,5 +1,11 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { aggregateLoot, formatNdjson, MAX_HEATMAP_POINTS, simulateMatches } from "../lib/mod.ts";
+import {
+  aggregateLoot,
+  binItemLocations,
+  formatNdjson,
+  MAX_HEATMAP_POINTS,
+  simulateMatches,
+} from "../lib/mod.ts";
 import { createTestApp, getJson, makeSheet, post } from "./fixtures.ts";
 
 Deno.test("GET / documents every endpoint with curl examples and loads nothing external", async () => {
@@ -459,4 +465,41 @@ Deno.test("GET /api/heatmap/:item lists at most MAX_HEATMAP_POINTS points, then 
   const grid = await getJson(t.app, "/api/heatmap/medkit?bins=20");
   equal(grid.status, 200);
   equal(grid.body.data.count, 2 * MAX_HEATMAP_POINTS);
+});
+
+Deno.test("game_mode is stored, returned, and filters stats, aggregate and heatmap; old clients are unaffected", async () => {
+  using t = createTestApp();
+  const solo = [...simulateMatches({ matches: 3, matchPrefix: "solo" })].map((sheet) => ({
+    ...sheet,
+    game_mode: "solo",
+  }));
+  const plain = [...simulateMatches({ matches: 2, matchPrefix: "plain" })];
+  equal((await post(t.app, "/api/submit/batch", [...solo, ...plain])).status, 201);
+  const listed = await getJson(t.app, "/api/stats?game_mode=solo&limit=100");
+  equal(listed.body.count, solo.length);
+  ok(listed.body.data.every((sheet: { game_mode: string }) => sheet.game_mode === "solo"));
+  equal(
+    (await getJson(t.app, "/api/stats?match_prefix=plain&limit=1")).body.data[0].game_mode,
+    null,
+  );
+  deepStrictEqual(
+    (await getJson(t.app, "/api/aggregate?game_mode=solo")).body.data,
+    aggregateLoot(solo),
+  );
+  deepStrictEqual(
+    (await getJson(t.app, "/api/heatmap/medkit?bins=10&game_mode=solo")).body.data,
+    binItemLocations(solo, "medkit", { bins: 10 }),
+  );
+  equal(
+    (await getJson(t.app, "/api/heatmap/medkit?game_mode=solo")).body.data.count,
+    aggregateLoot(solo).total_items.medkit,
+  );
+  const bad = await post(
+    t.app,
+    "/api/submit",
+    makeSheet({ match_id: "gm", game_mode: "Solo Queue" }),
+  );
+  equal(bad.status, 400);
+  match((await bad.json()).error, /game_mode must match/);
+  equal((await getJson(t.app, "/api/aggregate?game_mode=BAD")).status, 400);
 });

@@ -146,6 +146,7 @@ Deno.test("every listing filter is served by an index", () => {
     match_id: { match_id: "match_001" },
     match_prefix: { matchPrefix: "sim" },
     player_id: { player_id: "player_1_1" },
+    game_mode: { gameMode: "solo" },
     since: { sinceMs: 0, untilMs: 1 },
     cursor: { beforeId: 100 },
     item: { item: "medkit" },

@@ -12,11 +12,11 @@ const POINTS_PER_CHUNK = 5_000;
  */
 export function createHeatmapRoutes({ store, guard }: AppDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get("/:item", guard.role("read"), async (c) => {
-    const { item, bins, matchPrefix } = parseHeatmapQuery(c.req.param("item"), searchParamsOf(c));
+    const { item, bins, ...filter } = parseHeatmapQuery(c.req.param("item"), searchParamsOf(c));
     if (bins !== undefined) {
-      return c.json({ success: true, data: await store.heatmapGrid(item, { bins, matchPrefix }) });
+      return c.json({ success: true, data: await store.heatmapGrid(item, { bins, ...filter }) });
     }
-    const points = await store.heatmapPoints(item, { matchPrefix });
+    const points = await store.heatmapPoints(item, filter);
     return c.body(streamPointsJson(points), 200, { "content-type": "application/json" });
   });
 }

@@ -40,13 +40,14 @@ interface SheetRow {
   created_at: string;
   match_duration: number | null;
   player_level: number | null;
+  game_mode: string | null;
   extra: string | null;
   client_timestamp: string | null;
   sent_at: string | null;
 }
 
 const SHEET_COLUMNS =
-  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, extra, client_timestamp, sent_at";
+  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, game_mode, extra, client_timestamp, sent_at";
 
 /**
  * Opens (creating it and its folder when missing) a SQLite database through Deno's built-in
@@ -182,12 +183,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  heatmapPoints(item: string, filter: { matchPrefix?: string } = {}): Promise<HeatmapPoints> {
+  heatmapPoints(item: string, filter: HeatmapFilter = {}): Promise<HeatmapPoints> {
     return settle(() => {
       const { join, params } = joinSheets(filter);
       const located = `FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL`;
       // Counted before anything is built: from the rollup when unfiltered, else by SQL.
-      const { units } = filter.matchPrefix === undefined
+      const { units } = coversAllSheets(filter)
         ? firstRow<{ units: number }>(
           this.#prepare(
             "SELECT COALESCE(SUM(units), 0) AS units FROM rollup_cells WHERE item = ? AND bins = ?",
@@ -216,11 +217,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  heatmapGrid(item: string, options: { bins: number; matchPrefix?: string }): Promise<HeatmapGrid> {
+  heatmapGrid(item: string, options: HeatmapFilter & { bins: number }): Promise<HeatmapGrid> {
     return settle(() => {
       const grid = createEmptyGrid(item, { bins: options.bins });
       const resolution = findRollupResolution(options.bins);
-      if (resolution !== undefined && options.matchPrefix === undefined) {
+      if (resolution !== undefined && coversAllSheets(options)) {
         // Summed from the coarsest rollup the bins divide: no scan of the sheets.
         const factor = resolution / options.bins;
         const cells = allRows<{ col: number; row: number; units: number }>(
@@ -316,6 +317,7 @@ function buildSheetWhere(
     filter.matchPrefix === undefined ? undefined : `${filter.matchPrefix}\u{10FFFF}`,
   );
   add("s.player_id = ?", filter.player_id);
+  add("s.game_mode = ?", filter.gameMode);
   add("s.ts_ms >= ?", filter.sinceMs);
   add("s.ts_ms < ?", filter.untilMs);
   add("s.id < ?", filter.beforeId);
@@ -326,13 +328,28 @@ function buildSheetWhere(
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }
 
-/** Joins the sheet table when a heatmap is restricted to a match prefix; nothing otherwise. */
-function joinSheets(filter: { matchPrefix?: string }): { join: string; params: string[] } {
-  if (filter.matchPrefix === undefined) return { join: "", params: [] };
-  return {
-    join: "JOIN stat_sheets s ON s.id = i.sheet_id AND s.match_id >= ? AND s.match_id < ?",
-    params: [filter.matchPrefix, `${filter.matchPrefix}\u{10FFFF}`],
-  };
+/** The sheet filters a heatmap takes. */
+type HeatmapFilter = { matchPrefix?: string; gameMode?: string };
+
+/** True when a heatmap covers every sheet, so its rollups answer it. */
+function coversAllSheets(filter: HeatmapFilter): boolean {
+  return filter.matchPrefix === undefined && filter.gameMode === undefined;
+}
+
+/** Joins the sheet table when a heatmap is restricted by match prefix or game mode; nothing otherwise. */
+function joinSheets(filter: HeatmapFilter): { join: string; params: string[] } {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  if (filter.matchPrefix !== undefined) {
+    clauses.push("s.match_id >= ? AND s.match_id < ?");
+    params.push(filter.matchPrefix, `${filter.matchPrefix}\u{10FFFF}`);
+  }
+  if (filter.gameMode !== undefined) {
+    clauses.push("s.game_mode = ?");
+    params.push(filter.gameMode);
+  }
+  if (clauses.length === 0) return { join: "", params };
+  return { join: `JOIN stat_sheets s ON s.id = i.sheet_id AND ${clauses.join(" AND ")}`, params };
 }
 
 function toStoredSheet(row: SheetRow): StoredStatSheet {
@@ -347,6 +364,7 @@ function toStoredSheet(row: SheetRow): StoredStatSheet {
     received_at: row.created_at,
     match_duration: row.match_duration,
     player_level: row.player_level,
+    game_mode: row.game_mode,
     extra: row.extra === null ? null : JSON.parse(row.extra),
   };
   if (row.sent_at !== null) {

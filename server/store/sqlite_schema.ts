@@ -75,4 +75,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE stat_sheets ADD COLUMN client_timestamp TEXT;
   ALTER TABLE stat_sheets ADD COLUMN sent_at TEXT;
   `,
+  // 4: game modes, a first-class column (filtered and grouped on).
+  `
+  ALTER TABLE stat_sheets ADD COLUMN game_mode TEXT;
+  CREATE INDEX stat_sheets_by_mode ON stat_sheets (game_mode);
+  `,
 ];

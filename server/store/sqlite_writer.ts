@@ -138,8 +138,8 @@ export class GroupCommitWriter {
     );
     const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
-         match_duration, player_level, extra, fingerprint, client_timestamp, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         match_duration, player_level, game_mode, extra, fingerprint, client_timestamp, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (match_id, player_id) DO NOTHING`,
     ).run(
       sheet.match_id,
@@ -151,6 +151,7 @@ export class GroupCommitWriter {
       prepared.timestampMs,
       sheet.match_duration ?? null,
       sheet.player_level ?? null,
+      sheet.game_mode ?? null,
       sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
       fingerprint,
       prepared.clientTimestamp,

@@ -30,9 +30,15 @@ export interface Store extends Disposable {
   listSheets(filter: SheetFilter): Promise<StoredStatSheet[]>;
   aggregate(filter?: AggregateFilter): Promise<Aggregate>;
   /** Every looted unit's location, a location repeated once per unit. */
-  heatmapPoints(item: string, filter?: { matchPrefix?: string }): Promise<HeatmapPoints>;
+  heatmapPoints(
+    item: string,
+    filter?: { matchPrefix?: string; gameMode?: string },
+  ): Promise<HeatmapPoints>;
   /** Units of `item` binned `bins` × `bins` over the map (`MAP_SIZE`), by lib's `binIndex` rule. */
-  heatmapGrid(item: string, options: { bins: number; matchPrefix?: string }): Promise<HeatmapGrid>;
+  heatmapGrid(
+    item: string,
+    options: { bins: number; matchPrefix?: string; gameMode?: string },
+  ): Promise<HeatmapGrid>;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */
