@@ -1,4 +1,12 @@
 import type { Aggregate, HeatmapGrid, HeatmapPoints, StatSheet, StoredStatSheet } from "./types.ts";
+import type {
+  GroupBy,
+  GroupedAggregate,
+  PlayerRow,
+  PlayerSummary,
+  TimeInterval,
+  Timeseries,
+} from "./analytics.ts";
 
 /** An HTTP answer other than 2xx, carrying the server's JSON error. */
 export class ApiError extends Error {
@@ -118,10 +126,34 @@ export interface AggregateQuery {
   match_id?: string;
   /** Only sheets whose `match_id` starts with this. */
   match_prefix?: string;
+  /** Only sheets of this game mode. */
+  game_mode?: string;
   /** Only sheets timestamped at or after this instant (ISO 8601). */
   since?: string;
   /** Only sheets timestamped before this instant (ISO 8601). */
   until?: string;
+}
+
+/** Filters of `GET /api/timeseries`. */
+export interface TimeseriesQuery {
+  /** Only this item: `units` its units, `sheets` the sheets that looted it. */
+  item?: string;
+  /** Only sheets of this game mode. */
+  game_mode?: string;
+  /** Only sheets whose `match_id` starts with this. */
+  match_prefix?: string;
+  /** First bucket: the one holding this instant (ISO 8601). */
+  since?: string;
+  /** Sheets before this instant (ISO 8601). */
+  until?: string;
+}
+
+/** One page of `GET /api/players`. */
+export interface PlayersPage {
+  /** Most matches first. */
+  data: PlayerRow[];
+  /** Cursor of the next page; null on the last. */
+  next: string | null;
 }
 
 /** A typed client for the Loot Telemetry API. */
@@ -145,10 +177,24 @@ export interface LootClient {
   allStats(query?: Omit<StatsQuery, "cursor" | "offset">): AsyncGenerator<StoredStatSheet>;
   /** Totals of `GET /api/aggregate` over the sheets matching `query` (all sheets by default). */
   aggregate(query?: AggregateQuery): Promise<Aggregate>;
-  /** Every looted unit's location for `item` (`GET /api/heatmap/:item`), optionally by match prefix. */
-  heatmap(item: string, options?: { match_prefix?: string }): Promise<HeatmapPoints>;
+  /** Totals per game mode, player level, hour or day: `GET /api/aggregate?group_by=`. */
+  aggregateBy(groupBy: GroupBy, query?: AggregateQuery): Promise<GroupedAggregate>;
+  /** Sheets and units per bucket, gaps filled: `GET /api/timeseries`. */
+  timeseries(interval: TimeInterval, query?: TimeseriesQuery): Promise<Timeseries>;
+  /** One player's matches and totals: `GET /api/players/:player_id` (404 as {@link ApiError}). */
+  player(playerId: string): Promise<PlayerSummary>;
+  /** One page of players, most matches first: `GET /api/players`. */
+  players(query?: { limit?: number; cursor?: string; game_mode?: string }): Promise<PlayersPage>;
+  /** Every looted unit's location for `item` (`GET /api/heatmap/:item`), optionally filtered. */
+  heatmap(
+    item: string,
+    options?: { match_prefix?: string; game_mode?: string },
+  ): Promise<HeatmapPoints>;
   /** `item`'s units binned into a `bins` × `bins` grid (1–200): `GET /api/heatmap/:item?bins=N`. */
-  heatmapGrid(item: string, options: { bins: number; match_prefix?: string }): Promise<HeatmapGrid>;
+  heatmapGrid(
+    item: string,
+    options: { bins: number; match_prefix?: string; game_mode?: string },
+  ): Promise<HeatmapGrid>;
   /** Deletes every stored sheet; needs the server's admin key. */
   clear(adminKey: string): Promise<{ deleted: number }>;
 }
@@ -209,8 +255,24 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Loot
       const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery(options)}`;
       return (await send<{ data: HeatmapPoints }>("GET", path)).data;
     },
-    async heatmapGrid(item, { bins, match_prefix }) {
-      const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery({ bins, match_prefix })}`;
+    async aggregateBy(groupBy, query = {}) {
+      const path = `/api/aggregate${toQuery({ ...query, group_by: groupBy })}`;
+      return (await send<{ data: GroupedAggregate }>("GET", path)).data;
+    },
+    async timeseries(interval, query = {}) {
+      const path = `/api/timeseries${toQuery({ ...query, interval })}`;
+      return (await send<{ data: Timeseries }>("GET", path)).data;
+    },
+    async player(playerId) {
+      const path = `/api/players/${encodeURIComponent(playerId)}`;
+      return (await send<{ data: PlayerSummary }>("GET", path)).data;
+    },
+    async players(query = {}) {
+      const { data, next } = await send<PlayersPage>("GET", `/api/players${toQuery(query)}`);
+      return { data, next };
+    },
+    async heatmapGrid(item, { bins, ...filter }) {
+      const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery({ bins, ...filter })}`;
       return (await send<{ data: HeatmapGrid }>("GET", path)).data;
     },
     async clear(adminKey) {

@@ -9,6 +9,15 @@ import { MAX_BINS } from "./heatmap.ts";
 import { describeBadItemName } from "./items.ts";
 import { parseIsoTimestamp } from "./timestamps.ts";
 import { countCharacters } from "./validate.ts";
+import {
+  bucketStartOf,
+  GROUP_BY_DIMENSIONS,
+  type GroupBy,
+  INTERVAL_MS,
+  MAX_TIME_BUCKETS,
+  TIME_INTERVALS,
+  type TimeInterval,
+} from "./analytics.ts";
 
 /** Default and largest page of `GET /api/stats`. */
 export const STATS_PAGE: Readonly<{
@@ -71,9 +80,125 @@ export function parseStatsQuery(search: URLSearchParams): SheetFilter {
   }));
 }
 
+/** What `GET /api/aggregate` asks for: totals over the filtered sheets, grouped when `groupBy` is set. */
+export interface AggregateRequest extends AggregateFilter {
+  /** Group the totals by this dimension (`group_by` parameter). */
+  groupBy?: GroupBy;
+}
+
 /** Parses the query of `GET /api/aggregate`. */
-export function parseAggregateQuery(search: URLSearchParams): AggregateFilter {
-  return collect(search, AGGREGATE_PARAMS, readAggregateFilter);
+export function parseAggregateQuery(search: URLSearchParams): AggregateRequest {
+  return collect(search, [...AGGREGATE_PARAMS, "group_by"], (read) => ({
+    ...readAggregateFilter(read),
+    groupBy: read.choice("group_by", GROUP_BY_DIMENSIONS),
+  }));
+}
+
+/** What `GET /api/timeseries` asks for. */
+export interface TimeseriesRequest {
+  /** Bucket width. */
+  interval: TimeInterval;
+  /** Count only this item: `units` its units, `sheets` the sheets that looted it. */
+  item?: string;
+  /** Only sheets of this game mode. */
+  gameMode?: string;
+  /** Only matches whose id starts with this (answered by SQL over the sheets). */
+  matchPrefix?: string;
+  /** Inclusive lower bound, epoch ms. */
+  sinceMs?: number;
+  /** Exclusive upper bound, epoch ms. */
+  untilMs?: number;
+}
+
+/** Parses the query of `GET /api/timeseries`; refuses ranges of more than {@link MAX_TIME_BUCKETS} buckets. */
+export function parseTimeseriesQuery(search: URLSearchParams): TimeseriesRequest {
+  return collect(search, TIMESERIES_PARAMS, (read) => {
+    const interval = read.choice("interval", TIME_INTERVALS);
+    if (interval === undefined && !search.has("interval")) {
+      read.problem("interval", `interval is required: one of ${TIME_INTERVALS.join(", ")}`);
+    }
+    const request = {
+      interval: interval ?? "hour",
+      item: read.item("item"),
+      gameMode: read.item("game_mode"),
+      matchPrefix: read.id("match_prefix"),
+      sinceMs: read.time("since"),
+      untilMs: read.time("until"),
+    };
+    if (
+      interval !== undefined && request.sinceMs !== undefined && request.untilMs !== undefined
+    ) {
+      const buckets = countBuckets(request.sinceMs, request.untilMs, interval);
+      if (buckets > MAX_TIME_BUCKETS) {
+        read.problem("", describeTooManyBuckets(buckets, interval));
+      }
+    }
+    return request;
+  });
+}
+
+/** Buckets of `interval` that the range [sinceMs, untilMs) touches. */
+export function countBuckets(sinceMs: number, untilMs: number, interval: TimeInterval): number {
+  if (untilMs <= sinceMs) return 0;
+  return (bucketStartOf(untilMs - 1, interval) - bucketStartOf(sinceMs, interval)) /
+      INTERVAL_MS[interval] + 1;
+}
+
+/** The message for a series longer than {@link MAX_TIME_BUCKETS}. */
+export function describeTooManyBuckets(buckets: number, interval: TimeInterval): string {
+  return `The series would have ${buckets} ${interval} buckets, more than the limit of ${MAX_TIME_BUCKETS}: narrow it with since and until, or use a wider interval`;
+}
+
+/** Default and largest page of `GET /api/players`. */
+export const PLAYERS_PAGE: Readonly<{ fallback: number; max: number }> = Object.freeze({
+  fallback: 100,
+  max: 1_000,
+});
+
+/** Where a page of `GET /api/players` resumes: after this (matches, player id). */
+export interface PlayerCursor {
+  /** Matches of the last player on the previous page. */
+  matches: number;
+  /** That player's id (ties on matches are ordered by id). */
+  playerId: string;
+}
+
+/** What `GET /api/players` asks for. */
+export interface PlayersRequest {
+  /** Players per page (default 100, at most 1,000). */
+  limit: number;
+  /** The `next` of the previous page. */
+  after?: PlayerCursor;
+  /** Count only matches of this mode. */
+  gameMode?: string;
+}
+
+/** Parses the query of `GET /api/players`. */
+export function parsePlayersQuery(search: URLSearchParams): PlayersRequest {
+  return collect(search, ["limit", "cursor", "game_mode"], (read) => ({
+    limit: read.integer("limit", { min: 1, max: PLAYERS_PAGE.max }) ?? PLAYERS_PAGE.fallback,
+    after: read.playerCursor("cursor"),
+    gameMode: read.item("game_mode"),
+  }));
+}
+
+/** The `next` cursor of a players page whose last row is `row`. */
+export function formatPlayerCursor(row: { matches: number; player_id: string }): string {
+  return `${row.matches}.${row.player_id}`;
+}
+
+/** Checks `GET /api/players/:player_id`: the id from the path (1 to 128 characters), no query. */
+export function parsePlayerId(playerId: string, search: URLSearchParams): string {
+  return collect(search, [], (read) => {
+    const characters = countCharacters(playerId);
+    if (characters === 0 || characters > MAX_ID_FILTER) {
+      read.problem(
+        "player_id",
+        `player_id must be 1 to ${MAX_ID_FILTER} characters (Unicode code points), got ${characters}`,
+      );
+    }
+    return playerId;
+  });
 }
 
 /** Parses `GET /api/heatmap/:item`: the item from the path, `bins` and `match_prefix` from the query. */
@@ -100,6 +225,14 @@ const STATS_PARAMS = [
   "cursor",
 ] as const;
 const HEATMAP_PARAMS = ["bins", "match_prefix", "game_mode"] as const;
+const TIMESERIES_PARAMS = [
+  "interval",
+  "item",
+  "game_mode",
+  "match_prefix",
+  "since",
+  "until",
+] as const;
 
 function readAggregateFilter(read: ParamReader): AggregateFilter {
   return {
@@ -117,6 +250,8 @@ interface ParamReader {
   item(name: string): string | undefined;
   time(name: string): number | undefined;
   integer(name: string, bounds: { min: number; max: number }): number | undefined;
+  choice<T extends string>(name: string, choices: readonly T[]): T | undefined;
+  playerCursor(name: string): PlayerCursor | undefined;
   problem(path: string, message: string): void;
 }
 
@@ -178,6 +313,31 @@ function collect<T>(
         );
       }
       return ms;
+    },
+    choice(name, choices) {
+      const text = params.get(name);
+      if (text === undefined) return undefined;
+      const found = choices.find((choice) => choice === text);
+      if (found === undefined) {
+        problem(
+          name,
+          `${name} must be one of ${choices.join(", ")}, got ${JSON.stringify(clip(text))}`,
+        );
+      }
+      return found;
+    },
+    playerCursor(name) {
+      const text = params.get(name);
+      if (text === undefined) return undefined;
+      const match = /^(\d{1,15})\.(.+)$/s.exec(text);
+      if (!match || countCharacters(match[2]!) > MAX_ID_FILTER) {
+        problem(
+          name,
+          `${name} must be the next of a previous page, got ${JSON.stringify(clip(text))}`,
+        );
+        return undefined;
+      }
+      return { matches: Number(match[1]), playerId: match[2]! };
     },
     integer(name, { min, max }) {
       const text = params.get(name);

@@ -12,7 +12,9 @@ import { createAggregateRoutes } from "./routes/aggregate.ts";
 import { createHeatmapRoutes } from "./routes/heatmap.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createIngestRoutes } from "./routes/ingest.ts";
+import { createPlayersRoutes } from "./routes/players.ts";
 import { createStatsRoutes } from "./routes/stats.ts";
+import { createTimeseriesRoutes } from "./routes/timeseries.ts";
 import type { Store } from "./store/store.ts";
 
 export type { AppOptions } from "./deps.ts";
@@ -52,6 +54,8 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
   app.route("/api/stats", createStatsRoutes(deps));
   app.route("/api/aggregate", createAggregateRoutes(deps));
   app.route("/api/heatmap", createHeatmapRoutes(deps));
+  app.route("/api/timeseries", createTimeseriesRoutes(deps));
+  app.route("/api/players", createPlayersRoutes(deps));
 
   const allowedMethods = indexRouteMethods(app);
   app.notFound((c) => {

@@ -30,6 +30,7 @@ Deno.test("parseStatsQuery() reads every filter into the store's terms", () => {
     {
       match_id: "m1",
       matchPrefix: "sim",
+      gameMode: undefined,
       sinceMs: Date.UTC(2025, 9, 23, 10),
       untilMs: Date.UTC(2025, 9, 24),
       player_id: "p1",
@@ -51,7 +52,7 @@ Deno.test("parseStatsQuery() names every bad parameter at once", () => {
       parseStatsQuery(query("limit=0&since=yesterday&item=Medkit&colour=red&limit=2&cursor=1.5"))
     ),
     [
-      'colour: Unknown query parameter "colour"; allowed here: match_id, match_prefix, since, until, player_id, item, limit, offset, cursor',
+      'colour: Unknown query parameter "colour"; allowed here: match_id, match_prefix, game_mode, since, until, player_id, item, limit, offset, cursor',
       "limit: Query parameter limit is given more than once",
       'since: since must be an ISO 8601 date-time such as 2025-10-23T10:30:00Z, got "yesterday"',
       'item: item must match ^[a-z][a-z0-9_]{0,63}$ (lowercase letter first, then up to 63 of a-z 0-9 _), got "Medkit"',
@@ -67,14 +68,16 @@ Deno.test("parseStatsQuery() never quotes more than 80 characters of a value", (
 });
 
 Deno.test("parseAggregateQuery() takes only the aggregate's filters", () => {
-  deepStrictEqual(parseAggregateQuery(query("match_prefix=sim_")), {
+  deepStrictEqual(parseAggregateQuery(query("match_prefix=sim_&group_by=day")), {
     match_id: undefined,
     matchPrefix: "sim_",
+    gameMode: undefined,
+    groupBy: "day",
     sinceMs: undefined,
     untilMs: undefined,
   });
   deepStrictEqual(problemsOf(() => parseAggregateQuery(query("limit=5"))), [
-    'limit: Unknown query parameter "limit"; allowed here: match_id, match_prefix, since, until',
+    'limit: Unknown query parameter "limit"; allowed here: match_id, match_prefix, game_mode, since, until, group_by',
   ]);
   deepStrictEqual(problemsOf(() => parseAggregateQuery(query(`match_id=${"x".repeat(129)}`))), [
     "match_id: match_id must be 1 to 128 characters (Unicode code points), got 129",
@@ -86,11 +89,13 @@ Deno.test("parseHeatmapQuery() reads points or a grid, and checks the item from 
     item: "medkit",
     bins: undefined,
     matchPrefix: undefined,
+    gameMode: undefined,
   });
-  deepStrictEqual(parseHeatmapQuery("medkit", query("bins=20&match_prefix=sim")), {
+  deepStrictEqual(parseHeatmapQuery("medkit", query("bins=20&match_prefix=sim&game_mode=solo")), {
     item: "medkit",
     bins: 20,
     matchPrefix: "sim",
+    gameMode: "solo",
   });
   deepStrictEqual(problemsOf(() => parseHeatmapQuery("Bad Item", query("bins=201"))), [
     'item: item must match ^[a-z][a-z0-9_]{0,63}$ (lowercase letter first, then up to 63 of a-z 0-9 _), got "Bad Item"',

@@ -8,18 +8,31 @@ import {
   binIndexSql,
   createEmptyGrid,
   findRollupResolution,
+  type GroupBy,
+  type GroupedAggregate,
   type HeatmapGrid,
   type HeatmapPoints,
   type ItemLocation,
   LimitExceededError,
   MAX_HEATMAP_POINTS,
+  type PlayerRow,
+  type PlayersRequest,
+  type PlayerSummary,
   type PreparedSheet,
   ROLLUP_RESOLUTIONS,
   type SheetFilter,
   type StoredStatSheet,
+  type Timeseries,
+  type TimeseriesRequest,
 } from "../../lib/mod.ts";
 import type { InsertOutcome, Store } from "./store.ts";
 import { readRollupAggregate } from "./sqlite_rollups.ts";
+import {
+  readGroupedAggregate,
+  readPlayer,
+  readPlayers,
+  readTimeseries,
+} from "./sqlite_analytics.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
 import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
 import { GroupCommitWriter } from "./sqlite_writer.ts";
@@ -249,6 +262,24 @@ export class SqliteStore implements Store {
     });
   }
 
+  groupAggregate(groupBy: GroupBy, filter: AggregateFilter = {}): Promise<GroupedAggregate> {
+    return settle(() =>
+      readGroupedAggregate((sql) => this.#prepare(sql), groupBy, buildSheetWhere(filter))
+    );
+  }
+
+  timeseries(request: TimeseriesRequest): Promise<Timeseries> {
+    return settle(() => readTimeseries((sql) => this.#prepare(sql), request, buildSheetWhere));
+  }
+
+  player(playerId: string): Promise<PlayerSummary | undefined> {
+    return settle(() => readPlayer((sql) => this.#prepare(sql), playerId));
+  }
+
+  listPlayers(request: PlayersRequest): Promise<PlayerRow[]> {
+    return settle(() => readPlayers((sql) => this.#prepare(sql), request));
+  }
+
   clear(): Promise<number> {
     return settle(() => {
       this.#db.exec("BEGIN IMMEDIATE");
@@ -257,7 +288,9 @@ export class SqliteStore implements Store {
           this.#prepare("SELECT COUNT(*) AS count FROM stat_sheets"),
         );
         this.#db.exec(`DELETE FROM sheet_items; DELETE FROM stat_sheets; DELETE FROM rollup_items;
-          DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;`);
+          DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;
+          DELETE FROM rollup_groups; DELETE FROM rollup_group_items; DELETE FROM rollup_group_members;
+          DELETE FROM rollup_time; DELETE FROM rollup_time_items; DELETE FROM rollup_players;`);
         this.#db.exec("COMMIT");
         return count;
       } catch (error) {

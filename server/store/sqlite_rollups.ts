@@ -5,8 +5,19 @@
  * @module
  */
 import type { StatementSync } from "node:sqlite";
-import { type Aggregate, binIndex, MAP_SIZE, ROLLUP_RESOLUTIONS } from "../../lib/mod.ts";
-import { allRows } from "./sqlite_rows.ts";
+import {
+  type Aggregate,
+  binIndex,
+  bucketStartOf,
+  formatBucketStart,
+  GROUP_BY_DIMENSIONS,
+  type GroupBy,
+  MAP_SIZE,
+  type PreparedSheet,
+  ROLLUP_RESOLUTIONS,
+  TIME_INTERVALS,
+} from "../../lib/mod.ts";
+import { allRows, type SqlParam } from "./sqlite_rows.ts";
 
 /** The aggregate of every stored sheet, read from the rollups. */
 export function readRollupAggregate(prepare: (sql: string) => StatementSync): Aggregate {
@@ -25,11 +36,35 @@ export function readRollupAggregate(prepare: (sql: string) => StatementSync): Ag
   };
 }
 
+/**
+ * A sheet's keys along every group dimension as the rollup tables store them ('' for "no value"):
+ * lib's `groupKeyOf`, and the twin of `groupKeySql` in the schema.
+ */
+export function storedGroupKeys(prepared: PreparedSheet): Record<GroupBy, string> {
+  const { sheet, timestampMs } = prepared;
+  return {
+    game_mode: sheet.game_mode ?? "",
+    player_level: sheet.player_level === undefined ? "" : String(sheet.player_level),
+    hour: formatBucketStart(bucketStartOf(timestampMs, "hour")),
+    day: formatBucketStart(bucketStartOf(timestampMs, "day")),
+  };
+}
+
 /** Rollup changes, summed in memory and written with one upsert per key. */
 export class RollupDeltas {
   #sheets = 0;
   #matches = 0;
-  #players = 0;
+  #newPlayers = 0;
+  /** Groups: (dimension, key) → sheets, new matches, new players. */
+  readonly #groups = new SummedRows(3);
+  /** (dimension, key, item) → units. */
+  readonly #groupItems = new SummedRows(1);
+  /** (interval, bucket, mode) → sheets, units. */
+  readonly #time = new SummedRows(2);
+  /** (interval, item, bucket, mode) → sheets with the item, units. */
+  readonly #timeItems = new SummedRows(2);
+  /** (mode or '*', player) → matches, units, and the latest match's time and level. */
+  readonly #players = new Map<string, PlayerDelta>();
   readonly #items = new Map<string, number>();
   readonly #cells = new Map<
     string,
@@ -39,7 +74,55 @@ export class RollupDeltas {
   countSheet(newMatch: boolean, newPlayer: boolean): void {
     this.#sheets++;
     if (newMatch) this.#matches++;
-    if (newPlayer) this.#players++;
+    if (newPlayer) this.#newPlayers++;
+  }
+
+  /**
+   * Counts a stored sheet in the group, time and player rollups. `recordMember` adds a match
+   * (`m`) or player (`p`) to a group's members and says whether it was new there.
+   */
+  addAnalytics(
+    prepared: PreparedSheet,
+    keys: Readonly<Record<GroupBy, string>>,
+    recordMember: (dimension: GroupBy, kind: "m" | "p", id: string) => boolean,
+  ): void {
+    const { sheet, timestampMs } = prepared;
+    const entries = Object.entries(sheet.looted_items);
+    const units = entries.reduce((total, [, count]) => total + count, 0);
+    for (const dimension of GROUP_BY_DIMENSIONS) {
+      const key = keys[dimension];
+      const newMatch = recordMember(dimension, "m", sheet.match_id);
+      const newPlayer = recordMember(dimension, "p", sheet.player_id);
+      this.#groups.add([dimension, key], [1, newMatch ? 1 : 0, newPlayer ? 1 : 0]);
+      for (const [item, count] of entries) this.#groupItems.add([dimension, key, item], [count]);
+    }
+    const mode = sheet.game_mode ?? "";
+    for (const interval of TIME_INTERVALS) {
+      const bucket = bucketStartOf(timestampMs, interval);
+      this.#time.add([interval, bucket, mode], [1, units]);
+      for (const [item, count] of entries) {
+        this.#timeItems.add([interval, item, bucket, mode], [count > 0 ? 1 : 0, count]);
+      }
+    }
+    const delta = { matches: 1, units, lastMs: timestampMs, lastLevel: sheet.player_level ?? null };
+    this.#addPlayer("*", sheet.player_id, delta);
+    if (sheet.game_mode !== undefined) this.#addPlayer(sheet.game_mode, sheet.player_id, delta);
+  }
+
+  #addPlayer(mode: string, playerId: string, delta: PlayerDelta): void {
+    const key = `${mode}\u0000${playerId}`;
+    const row = this.#players.get(key);
+    if (!row) {
+      this.#players.set(key, { ...delta, mode, playerId });
+      return;
+    }
+    row.matches += delta.matches;
+    row.units += delta.units;
+    // The later of equal times wins, as in the table (a later insert replaces the level).
+    if (delta.lastMs >= row.lastMs) {
+      row.lastMs = delta.lastMs;
+      row.lastLevel = delta.lastLevel;
+    }
   }
 
   addItem(item: string, count: number, point: readonly [number, number] | undefined): void {
@@ -57,7 +140,12 @@ export class RollupDeltas {
   merge(other: RollupDeltas): void {
     this.#sheets += other.#sheets;
     this.#matches += other.#matches;
-    this.#players += other.#players;
+    this.#newPlayers += other.#newPlayers;
+    this.#groups.merge(other.#groups);
+    this.#groupItems.merge(other.#groupItems);
+    this.#time.merge(other.#time);
+    this.#timeItems.merge(other.#timeItems);
+    for (const row of other.#players.values()) this.#addPlayer(row.mode!, row.playerId!, row);
     for (const [item, units] of other.#items) {
       this.#items.set(item, (this.#items.get(item) ?? 0) + units);
     }
@@ -78,7 +166,7 @@ export class RollupDeltas {
     const counter = prepare("UPDATE rollup_counters SET value = value + ? WHERE name = ?");
     counter.run(this.#sheets, "sheets");
     if (this.#matches) counter.run(this.#matches, "matches");
-    if (this.#players) counter.run(this.#players, "players");
+    if (this.#newPlayers) counter.run(this.#newPlayers, "players");
     const item = prepare(
       "INSERT INTO rollup_items (item, units) VALUES (?, ?) ON CONFLICT (item) DO UPDATE SET units = units + excluded.units",
     );
@@ -90,5 +178,75 @@ export class RollupDeltas {
     for (const { item: name, bins, col, row, units } of this.#cells.values()) {
       cell.run(name, bins, col, row, units);
     }
+    this.#groups.apply(prepare(
+      `INSERT INTO rollup_groups (dimension, key, sheets, matches, players) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (dimension, key) DO UPDATE SET sheets = sheets + excluded.sheets,
+         matches = matches + excluded.matches, players = players + excluded.players`,
+    ));
+    this.#groupItems.apply(prepare(
+      `INSERT INTO rollup_group_items (dimension, key, item, units) VALUES (?, ?, ?, ?)
+       ON CONFLICT (dimension, key, item) DO UPDATE SET units = units + excluded.units`,
+    ));
+    this.#time.apply(prepare(
+      `INSERT INTO rollup_time (interval, bucket, game_mode, sheets, units) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (interval, bucket, game_mode) DO UPDATE SET sheets = sheets + excluded.sheets,
+         units = units + excluded.units`,
+    ));
+    this.#timeItems.apply(prepare(
+      `INSERT INTO rollup_time_items (interval, item, bucket, game_mode, sheets, units)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (interval, item, bucket, game_mode) DO UPDATE SET
+         sheets = sheets + excluded.sheets, units = units + excluded.units`,
+    ));
+    const player = prepare(
+      `INSERT INTO rollup_players (game_mode, player_id, matches, units, last_level, last_seen_ms)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (game_mode, player_id) DO UPDATE SET
+         matches = matches + excluded.matches, units = units + excluded.units,
+         last_level = CASE WHEN excluded.last_seen_ms >= last_seen_ms
+           THEN excluded.last_level ELSE last_level END,
+         last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)`,
+    );
+    for (const row of this.#players.values()) {
+      player.run(row.mode!, row.playerId!, row.matches, row.units, row.lastLevel, row.lastMs);
+    }
+  }
+}
+
+interface PlayerDelta {
+  matches: number;
+  units: number;
+  lastMs: number;
+  lastLevel: number | null;
+  mode?: string;
+  playerId?: string;
+}
+
+/** Rows keyed by their key columns whose value columns are summed, then upserted once each. */
+class SummedRows {
+  readonly #width: number;
+  readonly #rows = new Map<string, { key: SqlParam[]; values: number[] }>();
+
+  constructor(width: number) {
+    this.#width = width;
+  }
+
+  add(key: SqlParam[], values: readonly number[]): void {
+    const id = key.join("\u0000");
+    const row = this.#rows.get(id);
+    if (!row) {
+      this.#rows.set(id, { key, values: [...values] });
+      return;
+    }
+    for (let index = 0; index < this.#width; index++) row.values[index]! += values[index]!;
+  }
+
+  merge(other: SummedRows): void {
+    for (const row of other.#rows.values()) this.add(row.key, row.values);
+  }
+
+  /** Runs `upsert` once per row, with the key columns then the summed values. */
+  apply(upsert: StatementSync): void {
+    for (const { key, values } of this.#rows.values()) upsert.run(...key, ...values);
   }
 }

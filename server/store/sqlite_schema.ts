@@ -1,4 +1,80 @@
-import { BASE_BINS, binIndexSql, MAP_SIZE, ROLLUP_RESOLUTIONS } from "../../lib/mod.ts";
+import {
+  BASE_BINS,
+  binIndexSql,
+  GROUP_BY_DIMENSIONS,
+  type GroupBy,
+  INTERVAL_MS,
+  MAP_SIZE,
+  ROLLUP_RESOLUTIONS,
+  TIME_INTERVALS,
+  type TimeInterval,
+} from "../../lib/mod.ts";
+
+/** Units a sheet looted, as SQL over its id `s.id`. */
+const SHEET_UNITS_SQL = "(SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id)";
+
+/**
+ * Each analytics rollup table with the query that recounts it from the sheets: migration 5 fills
+ * the tables with them, and `checkRollups` compares the tables with them.
+ */
+export const ANALYTICS_RECOUNTS: readonly { table: string; recount: string }[] = [
+  {
+    table: "rollup_group_members",
+    recount: GROUP_BY_DIMENSIONS.flatMap((dimension) =>
+      (["m", "p"] as const).map((kind) =>
+        `SELECT DISTINCT '${dimension}', ${groupKeySql(dimension)}, '${kind}', ${
+          kind === "m" ? "match_id" : "player_id"
+        } FROM stat_sheets`
+      )
+    ).join(" UNION ALL "),
+  },
+  {
+    table: "rollup_groups",
+    recount: GROUP_BY_DIMENSIONS.map((dimension) =>
+      `SELECT '${dimension}', ${
+        groupKeySql(dimension)
+      }, COUNT(*), COUNT(DISTINCT match_id), COUNT(DISTINCT player_id) FROM stat_sheets GROUP BY 2`
+    ).join(" UNION ALL "),
+  },
+  {
+    table: "rollup_group_items",
+    recount: GROUP_BY_DIMENSIONS.map((dimension) =>
+      `SELECT '${dimension}', ${groupKeySql(dimension)}, i.item, SUM(i.count)
+       FROM stat_sheets JOIN sheet_items i ON i.sheet_id = stat_sheets.id GROUP BY 2, 3`
+    ).join(" UNION ALL "),
+  },
+  {
+    table: "rollup_time",
+    recount: TIME_INTERVALS.map((interval) =>
+      `SELECT '${interval}', ${bucketSqlOf(interval)}, COALESCE(game_mode, ''), COUNT(*),
+         SUM(${SHEET_UNITS_SQL}) FROM stat_sheets s GROUP BY 2, 3`
+    ).join(" UNION ALL "),
+  },
+  {
+    table: "rollup_time_items",
+    recount: TIME_INTERVALS.map((interval) =>
+      `SELECT '${interval}', i.item, ${bucketSqlOf(interval)}, COALESCE(game_mode, ''),
+         SUM(i.count > 0), SUM(i.count)
+       FROM stat_sheets JOIN sheet_items i ON i.sheet_id = stat_sheets.id GROUP BY 2, 3, 4`
+    ).join(" UNION ALL "),
+  },
+  {
+    table: "rollup_players",
+    recount: ["'*'", "game_mode"].map((mode) =>
+      `SELECT ${mode}, player_id, COUNT(*), SUM(${SHEET_UNITS_SQL}),
+         (SELECT player_level FROM stat_sheets l WHERE l.player_id = s.player_id
+            AND ${mode === "'*'" ? "1" : "l.game_mode = s.game_mode"}
+          ORDER BY l.ts_ms DESC, l.id DESC LIMIT 1),
+         MAX(ts_ms)
+       FROM stat_sheets s ${mode === "'*'" ? "" : "WHERE game_mode IS NOT NULL"} GROUP BY 1, 2`
+    ).join(" UNION ALL "),
+  },
+];
+
+/** Fills migration 5's rollups from the sheets already stored. */
+const ANALYTICS_BACKFILL = ANALYTICS_RECOUNTS.map(({ table, recount }) =>
+  `INSERT INTO ${table} ${recount};`
+).join("\n  ");
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -80,4 +156,65 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE stat_sheets ADD COLUMN game_mode TEXT;
   CREATE INDEX stat_sheets_by_mode ON stat_sheets (game_mode);
   `,
+  // 5: rollups for groups, time series and players, kept in the insert transaction like the others.
+  `
+  -- Totals per group: dimension is game_mode, player_level, hour or day; key '' is "no value".
+  CREATE TABLE rollup_groups (
+    dimension TEXT NOT NULL, key TEXT NOT NULL,
+    sheets INTEGER NOT NULL, matches INTEGER NOT NULL, players INTEGER NOT NULL,
+    PRIMARY KEY (dimension, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE rollup_group_items (
+    dimension TEXT NOT NULL, key TEXT NOT NULL, item TEXT NOT NULL, units INTEGER NOT NULL,
+    PRIMARY KEY (dimension, key, item)
+  ) WITHOUT ROWID;
+  -- Who was counted in a group (kind 'm' a match, 'p' a player), so distinct counts stay exact.
+  CREATE TABLE rollup_group_members (
+    dimension TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, member TEXT NOT NULL,
+    PRIMARY KEY (dimension, key, kind, member)
+  ) WITHOUT ROWID;
+  -- Sheets and units per time bucket (epoch ms of its start) and game mode ('' none).
+  CREATE TABLE rollup_time (
+    interval TEXT NOT NULL, bucket INTEGER NOT NULL, game_mode TEXT NOT NULL,
+    sheets INTEGER NOT NULL, units INTEGER NOT NULL,
+    PRIMARY KEY (interval, bucket, game_mode)
+  ) WITHOUT ROWID;
+  -- Per item: sheets that looted it (count > 0) and its units.
+  CREATE TABLE rollup_time_items (
+    interval TEXT NOT NULL, item TEXT NOT NULL, bucket INTEGER NOT NULL, game_mode TEXT NOT NULL,
+    sheets INTEGER NOT NULL, units INTEGER NOT NULL,
+    PRIMARY KEY (interval, item, bucket, game_mode)
+  ) WITHOUT ROWID;
+  -- Per player, over every mode ('*') and per mode: matches, units, the latest match's level and time.
+  CREATE TABLE rollup_players (
+    game_mode TEXT NOT NULL, player_id TEXT NOT NULL,
+    matches INTEGER NOT NULL, units INTEGER NOT NULL, last_level INTEGER, last_seen_ms INTEGER NOT NULL,
+    PRIMARY KEY (game_mode, player_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX rollup_players_by_matches ON rollup_players (game_mode, matches DESC, player_id);
+  ${ANALYTICS_BACKFILL}
+  `,
 ];
+
+/**
+ * SQL giving a sheet's key along a group dimension over `stat_sheets` columns, '' when absent: the
+ * twin of lib's `groupKeyOf` (hour and day keys are the bucket's ISO start).
+ */
+export function groupKeySql(dimension: GroupBy): string {
+  switch (dimension) {
+    case "game_mode":
+      return "COALESCE(game_mode, '')";
+    case "player_level":
+      return "COALESCE(CAST(player_level AS TEXT), '')";
+    case "hour":
+      return "strftime('%Y-%m-%dT%H:00:00Z', ts_ms / 1000, 'unixepoch')";
+    case "day":
+      return "strftime('%Y-%m-%dT00:00:00Z', ts_ms / 1000, 'unixepoch')";
+  }
+}
+
+/** SQL giving the start (epoch ms) of a sheet's `interval` bucket: lib's `bucketStartOf`. */
+export function bucketSqlOf(interval: TimeInterval): string {
+  const width = INTERVAL_MS[interval];
+  return `(ts_ms / ${width}) * ${width}`;
+}

@@ -2,7 +2,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
 import { maybeRow } from "./sqlite_rows.ts";
-import { RollupDeltas } from "./sqlite_rollups.ts";
+import { RollupDeltas, storedGroupKeys } from "./sqlite_rollups.ts";
 import type { InsertOutcome } from "./store.ts";
 
 interface PendingUnit {
@@ -174,6 +174,7 @@ export class GroupCommitWriter {
     }
     const id = Number(inserted.lastInsertRowid);
     deltas.countSheet(seen?.match == null, seen?.player == null);
+    this.#countInGroups(prepared, deltas);
     const entries = Object.entries(sheet.looted_items);
     if (entries.length > 0) {
       const values: (string | number | null)[] = [];
@@ -190,5 +191,21 @@ export class GroupCommitWriter {
       ).run(...values);
     }
     return { id, duplicate: false };
+  }
+
+  /**
+   * Records the sheet's match and player as members of each of its groups (the only rollup writes
+   * that cannot wait for the group's summed deltas: whether a member is new depends on the table).
+   */
+  #countInGroups(prepared: PreparedSheet, deltas: RollupDeltas): void {
+    const keys = storedGroupKeys(prepared);
+    const member = this.#prepare(
+      "INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member) VALUES (?, ?, ?, ?)",
+    );
+    deltas.addAnalytics(
+      prepared,
+      keys,
+      (dimension, kind, id) => member.run(dimension, keys[dimension], kind, id).changes > 0,
+    );
   }
 }

@@ -1,11 +1,18 @@
 import type {
   Aggregate,
   AggregateFilter,
+  GroupBy,
+  GroupedAggregate,
   HeatmapGrid,
   HeatmapPoints,
+  PlayerRow,
+  PlayersRequest,
+  PlayerSummary,
   PreparedSheet,
   SheetFilter,
   StoredStatSheet,
+  Timeseries,
+  TimeseriesRequest,
 } from "../../lib/mod.ts";
 
 /** What happened to one submitted sheet. */
@@ -39,6 +46,14 @@ export interface Store extends Disposable {
     item: string,
     options: { bins: number; matchPrefix?: string; gameMode?: string },
   ): Promise<HeatmapGrid>;
+  /** Totals per group along `groupBy`, over the sheets `filter` selects. */
+  groupAggregate(groupBy: GroupBy, filter?: AggregateFilter): Promise<GroupedAggregate>;
+  /** Sheets and units per time bucket; a `ValidationError` past `MAX_TIME_BUCKETS` buckets. */
+  timeseries(request: TimeseriesRequest): Promise<Timeseries>;
+  /** One player's matches and totals, or undefined for a player never seen. */
+  player(playerId: string): Promise<PlayerSummary | undefined>;
+  /** A page of players, most matches first. */
+  listPlayers(request: PlayersRequest): Promise<PlayerRow[]>;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */

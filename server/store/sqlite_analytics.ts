@@ -1,0 +1,288 @@
+/**
+ * Reads of groups, time series and players: from the rollups when the request covers what they
+ * keep, by SQL over the sheets otherwise. Each answer equals lib's `groupAggregate`,
+ * `buildTimeseries`, `summarizePlayer` and `rankPlayers` over the same sheets.
+ * @module
+ */
+import type { StatementSync } from "node:sqlite";
+import {
+  type AggregateFilter,
+  type AggregateGroup,
+  bucketStartOf,
+  compareGroupKeys,
+  countBuckets,
+  describeTooManyBuckets,
+  formatBucketStart,
+  type GroupBy,
+  type GroupedAggregate,
+  INTERVAL_MS,
+  type LootCounts,
+  MAX_TIME_BUCKETS,
+  type PlayerRow,
+  type PlayersRequest,
+  type PlayerSummary,
+  type TimeBucket,
+  type Timeseries,
+  type TimeseriesRequest,
+  ValidationError,
+} from "../../lib/mod.ts";
+import { bucketSqlOf, groupKeySql } from "./sqlite_schema.ts";
+import { allRows, type SqlParam } from "./sqlite_rows.ts";
+
+type Prepare = (sql: string) => StatementSync;
+type Where = { where: string; params: SqlParam[] };
+
+/** Totals per group; from the rollups when `where` is empty (no filter), else by SQL. */
+export function readGroupedAggregate(
+  prepare: Prepare,
+  groupBy: GroupBy,
+  { where, params }: Where,
+): GroupedAggregate {
+  const key = groupKeySql(groupBy);
+  const counts = where
+    ? allRows<{ key: string; sheets: number; matches: number; players: number }>(
+      prepare(
+        `SELECT ${key} AS key, COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches,
+           COUNT(DISTINCT player_id) AS players FROM stat_sheets s ${where} GROUP BY 1`,
+      ),
+      params,
+    )
+    : allRows<{ key: string; sheets: number; matches: number; players: number }>(
+      prepare("SELECT key, sheets, matches, players FROM rollup_groups WHERE dimension = ?"),
+      [groupBy],
+    );
+  const items = where
+    ? allRows<{ key: string; item: string; units: number }>(
+      prepare(
+        `SELECT ${key} AS key, i.item AS item, SUM(i.count) AS units
+         FROM stat_sheets s JOIN sheet_items i ON i.sheet_id = s.id ${where}
+         GROUP BY 1, 2 ORDER BY 2`,
+      ),
+      params,
+    )
+    : allRows<{ key: string; item: string; units: number }>(
+      prepare(
+        "SELECT key, item, units FROM rollup_group_items WHERE dimension = ? ORDER BY item",
+      ),
+      [groupBy],
+    );
+  const totals = new Map<string, LootCounts>();
+  for (const { key, item, units } of items) {
+    const counts = totals.get(key) ?? {};
+    counts[item] = units;
+    totals.set(key, counts);
+  }
+  const groups: AggregateGroup[] = counts.map((row) => ({
+    key: row.key === "" ? null : groupBy === "player_level" ? Number(row.key) : row.key,
+    total_items: totals.get(row.key) ?? {},
+    total_matches: row.matches,
+    total_players: row.players,
+    total_stat_sheets: row.sheets,
+  }));
+  groups.sort((a, b) => compareGroupKeys(a.key, b.key));
+  return { group_by: groupBy, groups };
+}
+
+/**
+ * A time series. The rollups answer it unless a match prefix is given or `since`/`until` cut a
+ * bucket in two; then SQL over the sheets does, with the same arithmetic.
+ */
+export function readTimeseries(
+  prepare: Prepare,
+  request: TimeseriesRequest,
+  sheetWhere: (filter: AggregateFilter) => Where,
+): Timeseries {
+  const { interval, item } = request;
+  const width = INTERVAL_MS[interval];
+  const aligned = (ms: number | undefined) => ms === undefined || ms % width === 0;
+  const fromRollup = request.matchPrefix === undefined && aligned(request.sinceMs) &&
+    aligned(request.untilMs);
+  const rows = fromRollup
+    ? readTimeRollup(prepare, request)
+    : readTimeBySql(prepare, request, sheetWhere);
+  const byBucket = new Map<number, TimeBucket>();
+  for (const row of rows) {
+    if (item !== undefined && row.sheets === 0) continue;
+    const bucket = byBucket.get(row.bucket) ??
+      { start: formatBucketStart(row.bucket), sheets: 0, units: 0, total_items: {} };
+    if (row.item === null) {
+      bucket.sheets += row.sheets;
+      bucket.units += row.units;
+    } else {
+      bucket.total_items[row.item] = (bucket.total_items[row.item] ?? 0) + row.units;
+      if (item !== undefined) {
+        bucket.sheets += row.sheets;
+        bucket.units += row.units;
+      }
+    }
+    byBucket.set(row.bucket, bucket);
+  }
+  const starts = [...byBucket.keys()];
+  if (starts.length === 0 && (request.sinceMs === undefined || request.untilMs === undefined)) {
+    return { interval, buckets: [] };
+  }
+  const first = request.sinceMs !== undefined
+    ? bucketStartOf(request.sinceMs, interval)
+    : Math.min(...starts);
+  const last = request.untilMs !== undefined
+    ? bucketStartOf(request.untilMs - 1, interval)
+    : Math.max(...starts);
+  const total = countBuckets(first, last + 1, interval);
+  if (total > MAX_TIME_BUCKETS) {
+    throw new ValidationError([{ path: "", message: describeTooManyBuckets(total, interval) }], {
+      summary: "Invalid query",
+    });
+  }
+  const buckets: TimeBucket[] = [];
+  for (let start = first; start <= last; start += width) {
+    const bucket = byBucket.get(start) ??
+      { start: formatBucketStart(start), sheets: 0, units: 0, total_items: {} };
+    bucket.total_items = Object.fromEntries(
+      Object.entries(bucket.total_items).sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+    buckets.push(bucket);
+  }
+  return { interval, buckets };
+}
+
+/** Rows of a series: per bucket, totals (`item` null) or one item's sheets and units. */
+interface TimeRow {
+  bucket: number;
+  item: string | null;
+  sheets: number;
+  units: number;
+}
+
+function readTimeRollup(prepare: Prepare, request: TimeseriesRequest): TimeRow[] {
+  const clauses = ["interval = ?"];
+  const params: SqlParam[] = [request.interval];
+  const add = (clause: string, value: SqlParam | undefined) => {
+    if (value === undefined) return;
+    clauses.push(clause);
+    params.push(value);
+  };
+  add("game_mode = ?", request.gameMode);
+  add("bucket >= ?", request.sinceMs);
+  add("bucket < ?", request.untilMs);
+  const where = clauses.join(" AND ");
+  const items = request.item === undefined
+    ? allRows<TimeRow>(
+      prepare(
+        `SELECT bucket, item, SUM(sheets) AS sheets, SUM(units) AS units FROM rollup_time_items
+         WHERE ${where} GROUP BY bucket, item`,
+      ),
+      params,
+    )
+    : allRows<TimeRow>(
+      prepare(
+        `SELECT bucket, item, SUM(sheets) AS sheets, SUM(units) AS units FROM rollup_time_items
+         WHERE ${where} AND item = ? GROUP BY bucket`,
+      ),
+      [...params, request.item],
+    );
+  if (request.item !== undefined) return items;
+  const totals = allRows<TimeRow>(
+    prepare(
+      `SELECT bucket, NULL AS item, SUM(sheets) AS sheets, SUM(units) AS units FROM rollup_time
+       WHERE ${where} GROUP BY bucket`,
+    ),
+    params,
+  );
+  return [...totals, ...items];
+}
+
+function readTimeBySql(
+  prepare: Prepare,
+  request: TimeseriesRequest,
+  sheetWhere: (filter: AggregateFilter) => Where,
+): TimeRow[] {
+  const { where, params } = sheetWhere({
+    matchPrefix: request.matchPrefix,
+    gameMode: request.gameMode,
+    sinceMs: request.sinceMs,
+    untilMs: request.untilMs,
+  });
+  const bucket = bucketSqlOf(request.interval);
+  const itemClause = request.item === undefined ? "" : `${where ? "AND" : "WHERE"} i.item = ?`;
+  const itemParams = request.item === undefined ? [] : [request.item];
+  const items = allRows<TimeRow>(
+    prepare(
+      `SELECT ${bucket} AS bucket, i.item AS item, SUM(i.count > 0) AS sheets, SUM(i.count) AS units
+       FROM stat_sheets s JOIN sheet_items i ON i.sheet_id = s.id ${where} ${itemClause}
+       GROUP BY 1, 2`,
+    ),
+    [...params, ...itemParams],
+  );
+  if (request.item !== undefined) return items;
+  const totals = allRows<TimeRow>(
+    prepare(
+      `SELECT ${bucket} AS bucket, NULL AS item, COUNT(*) AS sheets,
+         SUM((SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id)) AS units
+       FROM stat_sheets s ${where} GROUP BY 1`,
+    ),
+    params,
+  );
+  return [...totals, ...items];
+}
+
+/** One player's matches and totals, by the player index; undefined when unknown. */
+export function readPlayer(prepare: Prepare, playerId: string): PlayerSummary | undefined {
+  const history = allRows<{
+    match_id: string;
+    timestamp: string;
+    ts_ms: number;
+    game_mode: string | null;
+    player_level: number | null;
+    units: number;
+  }>(
+    prepare(
+      `SELECT match_id, timestamp, ts_ms, game_mode, player_level,
+         (SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id) AS units
+       FROM stat_sheets s WHERE player_id = ? ORDER BY ts_ms, match_id`,
+    ),
+    [playerId],
+  );
+  if (history.length === 0) return undefined;
+  const items = allRows<{ item: string; units: number }>(
+    prepare(
+      `SELECT i.item AS item, SUM(i.count) AS units
+       FROM stat_sheets s JOIN sheet_items i ON i.sheet_id = s.id
+       WHERE s.player_id = ? GROUP BY i.item ORDER BY i.item`,
+    ),
+    [playerId],
+  );
+  return {
+    player_id: playerId,
+    matches: history.length,
+    first_seen: new Date(history[0]!.ts_ms).toISOString(),
+    last_seen: new Date(history.at(-1)!.ts_ms).toISOString(),
+    total_items: Object.fromEntries(items.map(({ item, units }) => [item, units])),
+    history: history.map(({ ts_ms: _ms, ...match }) => match),
+  };
+}
+
+/** A page of players, most matches first, from the player rollup and its index. */
+export function readPlayers(prepare: Prepare, request: PlayersRequest): PlayerRow[] {
+  const params: SqlParam[] = [request.gameMode ?? "*"];
+  let after = "";
+  if (request.after) {
+    after = "AND (matches < ? OR (matches = ? AND player_id > ?))";
+    params.push(request.after.matches, request.after.matches, request.after.playerId);
+  }
+  return allRows<{
+    player_id: string;
+    matches: number;
+    units: number;
+    last_level: number | null;
+    last_seen_ms: number;
+  }>(
+    prepare(
+      `SELECT player_id, matches, units, last_level, last_seen_ms FROM rollup_players
+       WHERE game_mode = ? ${after} ORDER BY matches DESC, player_id LIMIT ?`,
+    ),
+    [...params, request.limit],
+  ).map(({ last_seen_ms, ...row }) => ({
+    ...row,
+    last_seen: new Date(last_seen_ms).toISOString(),
+  }));
+}
