@@ -195,7 +195,7 @@ export class RollupDeltas {
     this.#timeItems.apply(prepare(
       `INSERT INTO rollup_time_items (interval, item, bucket, game_mode, sheets, units)
        VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (interval, item, bucket, game_mode) DO UPDATE SET
+       ON CONFLICT (interval, bucket, game_mode, item) DO UPDATE SET
          sheets = sheets + excluded.sheets, units = units + excluded.units`,
     ));
     const player = prepare(

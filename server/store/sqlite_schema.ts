@@ -183,8 +183,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE rollup_time_items (
     interval TEXT NOT NULL, item TEXT NOT NULL, bucket INTEGER NOT NULL, game_mode TEXT NOT NULL,
     sheets INTEGER NOT NULL, units INTEGER NOT NULL,
-    PRIMARY KEY (interval, item, bucket, game_mode)
+    PRIMARY KEY (interval, bucket, game_mode, item)
   ) WITHOUT ROWID;
+  -- One item's series reads this index; the key above serves every-item series by bucket range.
+  CREATE INDEX rollup_time_items_by_item ON rollup_time_items (interval, item, bucket);
   -- Per player, over every mode ('*') and per mode: matches, units, the latest match's level and time.
   CREATE TABLE rollup_players (
     game_mode TEXT NOT NULL, player_id TEXT NOT NULL,
