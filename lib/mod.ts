@@ -1,6 +1,6 @@
 /**
  * Loot Telemetry's pure domain: the stat-sheet contract and its validation, what gets stored
- * (`prepareSheet`), the simulator, local aggregation, heatmap geometry and the API client. The
+ * (`prepareSheet`), the simulator and its scenarios, local aggregation, heatmap geometry and the API client. The
  * server imports this and nothing else of `lib/`; charts live in `lib/charts/mod.ts`, the
  * notebook's helpers in `lib/notebook/mod.ts`.
  * @module
@@ -46,6 +46,30 @@ export {
   SIMULATION_LIMITS,
   type SimulationOptions,
 } from "./simulate.ts";
+export {
+  BUILTIN_SCENARIOS,
+  chooseScenarioPrefix,
+  type ClassicScenario,
+  countScenarioSheets,
+  DEFAULT_SCENARIO,
+  type DropRate,
+  findScenario,
+  formatScenario,
+  type GameMode,
+  type GameScenario,
+  lastScenarioTimestamp,
+  listScenarioItems,
+  loadScenario,
+  type LootZone,
+  type MatchSchedule,
+  parseScenario,
+  type PlayerPool,
+  type Scenario,
+  SCENARIO_LIMITS,
+  type ScenarioOptions,
+  scenarioStartTime,
+  simulateScenario,
+} from "./scenario.ts";
 export { aggregateLoot } from "./aggregate.ts";
 export {
   type AggregateFilter,
