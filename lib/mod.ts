@@ -1,6 +1,6 @@
 /**
  * Loot Telemetry's pure domain: the stat-sheet contract and its validation, what gets stored
- * (`prepareSheet`), the simulator and its scenarios, local aggregation, heatmap geometry and the API client. The
+ * (`prepareSheet`), the simulator, local aggregation, heatmap geometry and the API client. The
  * server imports this and nothing else of `lib/`; charts live in `lib/charts/mod.ts`, the
  * notebook's helpers in `lib/notebook/mod.ts`.
  * @module
