@@ -279,7 +279,9 @@ export function loadScenario(source: string, readTextFile: (path: string) => str
     text = readTextFile(source);
   } catch (error) {
     const looksLikeName = !source.includes("/") && !source.endsWith(".json");
-    if (looksLikeName && (error as Error).name === "NotFound") {
+    const notFound = (error as Error).name === "NotFound" ||
+      (error as { code?: unknown }).code === "ENOENT";
+    if (looksLikeName && notFound) {
       fail(
         `must be a built-in scenario (${
           BUILTIN_SCENARIOS.map((scenario) => scenario.name).join(", ")
