@@ -381,8 +381,9 @@ function collectScenario(value: unknown, problems: ProblemList): Scenario | unde
     if (name === undefined) return undefined;
     return { kind, name, description };
   }
-  const modes = readList(value.modes, "modes", SCENARIO_LIMITS.maxModes, report, readMode);
-  const zones = readList(value.zones, "zones", SCENARIO_LIMITS.maxZones, report, readZone);
+  const modeList = readList(value.modes, "modes", SCENARIO_LIMITS.maxModes, report, readMode);
+  const zoneList = readList(value.zones, "zones", SCENARIO_LIMITS.maxZones, report, readZone);
+  const modes = allDefined(modeList), zones = allDefined(zoneList);
   const players = readPool(value.players, report);
   const schedule = readSchedule(value.schedule, report);
   if (modes) {
@@ -393,8 +394,10 @@ function collectScenario(value: unknown, problems: ProblemList): Scenario | unde
     requireUniqueNames(zones, "zones", report);
     requirePositiveSum(zones.map((zone) => zone.weight), "zones", "weight", report);
   }
-  if (modes && players) {
-    const largest = Math.max(...modes.map((mode) => mode.playersPerMatch));
+  // Checked against the modes that parsed, so a bad mode does not hide a pool that is too small.
+  const parsedModes = modeList?.filter((mode) => mode !== undefined) ?? [];
+  if (parsedModes.length > 0 && players) {
+    const largest = Math.max(...parsedModes.map((mode) => mode.playersPerMatch));
     if (players.size < largest) {
       report(
         "players.pool_size",
@@ -611,7 +614,7 @@ function readList<T>(
   limit: number,
   report: Report,
   readItem: (value: unknown, path: string, report: Report) => T | undefined,
-): T[] | undefined {
+): (T | undefined)[] | undefined {
   if (!Array.isArray(value) || value.length === 0 || value.length > limit) {
     return void report(
       path,
@@ -620,8 +623,11 @@ function readList<T>(
       }`,
     );
   }
-  const items = value.map((item, index) => readItem(item, `${path}[${index}]`, report));
-  return items.every((item) => item !== undefined) ? items : undefined;
+  return value.map((item, index) => readItem(item, `${path}[${index}]`, report));
+}
+
+function allDefined<T>(items: (T | undefined)[] | undefined): T[] | undefined {
+  return items?.every((item) => item !== undefined) ? items as T[] : undefined;
 }
 
 function readName(
