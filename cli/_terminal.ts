@@ -5,6 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { ValidationError } from "../lib/errors.ts";
+import { loadScenario, type Scenario } from "../lib/scenario.ts";
 
 /** Writes a progress line that updates in place on a terminal and is printed at most every `everyMs` elsewhere. */
 export function createProgressWriter(
@@ -208,6 +210,26 @@ export function readIntegerFlag(
     );
   }
   return value;
+}
+
+/**
+ * Reads `--scenario NAME|FILE`: undefined when absent, else a built-in scenario or a JSON scenario
+ * file, or a {@link FlagError} in one line naming the file and the first bad field, such as
+ * "--scenario duck.json: modes[1].share must be a number from 0 to 1000000000, got -1".
+ */
+export function readScenarioFlag(text: string | undefined): Scenario | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return loadScenario(text, Deno.readTextFileSync);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const more = error.totalProblems - 1;
+    throw new FlagError(
+      `--scenario ${error.problems[0]?.message ?? "is invalid"}${
+        more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : ""
+      }`,
+    );
+  }
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   noteOverwrite,
   readFlags,
   readIntegerFlag,
+  readScenarioFlag,
   red,
   reportUsageError,
   stderrHasColor,
@@ -47,9 +48,10 @@ Options:
   --db PATH        SQLite file for the in-process server (env LOOT_DB, default ${DEFAULT_DB_PATH})
   --fresh          Use a temporary database instead, removed afterwards
   --out DIR        Where charts and stat_sheets.ndjson go (default outputs)
+  --scenario S     What to simulate: classic (default), battle_royale, or a JSON scenario file
   --matches N      Matches (default 50)
-  --players N      Players per match (default 4)
-  --items A,B,…    Item names (default the five original items)
+  --players N      Players per match, classic only (default 4)
+  --items A,B,…    Item names (default the five original items, or the scenario's)
   --seed N         PRNG seed (default 42)
   --help           Show this text`;
 
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
     db: { type: "string" },
     fresh: { type: "boolean" },
     out: { type: "string" },
+    scenario: { type: "string" },
     matches: { type: "string" },
     players: { type: "string" },
     items: { type: "string" },
@@ -68,7 +71,14 @@ async function main(): Promise<number> {
   let config;
   let sheets;
   try {
+    const scenario = readScenarioFlag(values.scenario);
+    if (scenario?.kind === "game" && values.players !== undefined) {
+      throw new FlagError(
+        `--players applies to the classic scenario only: ${scenario.name} sets it per game mode`,
+      );
+    }
     config = resolvePipelineConfig({
+      scenario,
       outputDir: values.out ?? "outputs",
       matches: readIntegerFlag("matches", values.matches, SIMULATION_LIMITS.matches),
       players: readIntegerFlag("players", values.players, SIMULATION_LIMITS.playersPerMatch),
@@ -79,7 +89,7 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof FlagError) return reportUsageError(error.message, USAGE);
     if (!(error instanceof ValidationError)) throw error;
-    // Only --items reaches the simulator's own checks: the numbers were checked above.
+    // Only --items reaches the simulator's own checks: the numbers and the scenario were checked above.
     return reportUsageError(
       error.problems.map((problem) =>
         problem.path === "items" ? `--items: ${problem.message}` : problem.message
@@ -113,10 +123,13 @@ async function main(): Promise<number> {
         { cause: error },
       );
     });
+    const shape = config.scenario.kind === "classic"
+      ? `${config.matches} matches × ${config.players} players`
+      : `${config.matches} matches of ${config.scenario.name}`;
     console.log(
       `2. Generated ${
         formatCount(sheets.length)
-      } stat sheets (${config.matches} matches × ${config.players} players, seed ${config.seed}) → ${ndjson}`,
+      } stat sheets (${shape}, seed ${config.seed}) → ${ndjson}`,
     );
     const notice = overwrote();
     if (notice) console.log(`   ${notice}`);

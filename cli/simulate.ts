@@ -6,18 +6,23 @@
 import { dirname } from "node:path";
 import {
   aggregateLoot,
+  chooseScenarioPrefix,
+  countScenarioSheets,
   createClient,
+  DEFAULT_SCENARIO,
   formatCount,
   formatUploadProgress,
-  lastSimulatedTimestamp,
+  lastScenarioTimestamp,
   MAX_FUTURE_MS,
-  simulateMatches,
+  type Scenario,
+  type ScenarioOptions,
+  scenarioStartTime,
+  simulateScenario,
   SIMULATION_DEFAULTS,
-  type SimulationOptions,
   type UploadSummary,
   ValidationError,
 } from "../lib/mod.ts";
-import { chooseMatchPrefix, SIMULATION_LIMITS } from "../lib/simulate.ts";
+import { SIMULATION_LIMITS } from "../lib/simulate.ts";
 import { runMain, StartupError } from "../server/startup.ts";
 import {
   createProgressWriter,
@@ -26,6 +31,7 @@ import {
   noteOverwrite,
   readFlags,
   readIntegerFlag,
+  readScenarioFlag,
   readServerUrl,
   red,
   reportUsageError,
@@ -37,14 +43,19 @@ const USAGE = `Usage: deno task simulate [options]
 Generates stat sheets (seeded: the same options give the same sheets) and uploads them.
 
 Options:
+  --scenario S        What to simulate: classic (default, the original generator), battle_royale,
+                      or a JSON scenario file (see docs/scenarios/example.json)
   --matches N         Matches to simulate (default ${SIMULATION_DEFAULTS.matches})
-  --players N         Players per match (default ${SIMULATION_DEFAULTS.playersPerMatch})
-  --items A,B,…       Item names (default ${SIMULATION_DEFAULTS.items.join(",")})
-  --max-per-item N    Largest count of one item per player (default ${SIMULATION_DEFAULTS.maxPerItem})
+  --players N         Players per match, classic only (default ${SIMULATION_DEFAULTS.playersPerMatch})
+  --items A,B,…       Item names (default ${SIMULATION_DEFAULTS.items.join(",")}); with another
+                      scenario, a subset of its drop tables' items (default all of them)
+  --max-per-item N    Largest count of one item per player, classic only (default ${SIMULATION_DEFAULTS.maxPerItem})
   --seed N            PRNG seed (default ${SIMULATION_DEFAULTS.seed})
-  --start-time ISO    When the first match starts (default ${SIMULATION_DEFAULTS.startTime})
+  --start-time ISO    When the first match starts (default ${SIMULATION_DEFAULTS.startTime}, or the
+                      scenario's schedule)
   --run-prefix P      Match ids are P_001, P_002, … (default: match for the default settings, else
-                      sim + a hash of the settings, so each configuration is stored beside the others)
+                      sim + a hash of the settings, or the scenario's name + a hash of it and the
+                      settings, so each configuration is stored beside the others)
   --server URL        Server to upload to (env LOOT_SERVER, default http://localhost:5000)
   --batch-size N      Sheets per upload request, 1–5000 (default 500)
   --concurrency N     Upload requests in flight, 1–64 (default 2)
@@ -65,6 +76,7 @@ const FLAG_OF: Record<string, string> = {
 
 async function main(): Promise<number> {
   const flags = readFlags(USAGE, {
+    scenario: { type: "string" },
     matches: { type: "string" },
     players: { type: "string" },
     items: { type: "string" },
@@ -80,9 +92,11 @@ async function main(): Promise<number> {
   });
   if (typeof flags === "number") return flags;
   const { values } = flags;
-  let options: SimulationOptions, batchSize: number, concurrency: number, server: string;
+  let scenario: Scenario, options: ScenarioOptions;
+  let batchSize: number, concurrency: number, server: string;
   try {
-    const settings: SimulationOptions = {
+    scenario = readScenarioFlag(values.scenario) ?? DEFAULT_SCENARIO;
+    const settings: ScenarioOptions = {
       matches: readIntegerFlag("matches", values.matches, SIMULATION_LIMITS.matches),
       playersPerMatch: readIntegerFlag(
         "players",
@@ -99,11 +113,11 @@ async function main(): Promise<number> {
       startTime: values["start-time"],
       matchPrefix: values["run-prefix"],
     };
-    options = { ...settings, matchPrefix: chooseMatchPrefix(settings) };
+    options = { ...settings, matchPrefix: chooseScenarioPrefix(scenario, settings) };
     batchSize = readIntegerFlag("batch-size", values["batch-size"], { min: 1, max: 5_000 }) ?? 500;
     concurrency = readIntegerFlag("concurrency", values.concurrency, { min: 1, max: 64 }) ?? 2;
     // Consume one sheet to surface bad options before any output or upload starts.
-    simulateMatches(options).next();
+    simulateScenario(scenario, options).next();
     server = readServerUrl(values.server, Deno.env.get("LOOT_SERVER"));
   } catch (error) {
     if (error instanceof FlagError) return reportUsageError(error.message, USAGE);
@@ -114,9 +128,9 @@ async function main(): Promise<number> {
     );
   }
   if (values["generate-only"]) {
-    return await writeNdjson(options, values.out ?? "outputs/stat_sheets.ndjson");
+    return await writeNdjson(scenario, options, values.out ?? "outputs/stat_sheets.ndjson");
   }
-  return await upload(options, { server, batchSize, concurrency });
+  return await upload(scenario, options, { server, batchSize, concurrency });
 }
 
 /** `playersPerMatch must be …` as the user wrote it: `--players must be …`. */
@@ -127,13 +141,14 @@ function renameOption(path: string, message: string): string {
 }
 
 async function upload(
-  options: SimulationOptions,
+  scenario: Scenario,
+  options: ScenarioOptions,
   { server, batchSize, concurrency }: { server: string; batchSize: number; concurrency: number },
 ): Promise<number> {
   // The server refuses timestamps more than 24 h ahead of its clock: say so now, not after an hour of uploads.
-  const last = lastSimulatedTimestamp(options);
+  const last = lastScenarioTimestamp(scenario, options);
   if (last > Date.now() + MAX_FUTURE_MS) {
-    const span = last - Date.parse(options.startTime ?? SIMULATION_DEFAULTS.startTime);
+    const span = last - Date.parse(scenarioStartTime(scenario, options));
     console.error(
       `This run's timestamps reach ${
         new Date(last).toISOString()
@@ -146,8 +161,7 @@ async function upload(
   }
   const client = createClient(server);
   await requireServer(client.baseUrl);
-  const total = (options.matches ?? SIMULATION_DEFAULTS.matches) *
-    (options.playersPerMatch ?? SIMULATION_DEFAULTS.playersPerMatch);
+  const total = countScenarioSheets(scenario, options);
   const prefix = `${options.matchPrefix}_`;
   console.error(
     `Uploading ${formatCount(total)} stat sheets to ${client.baseUrl} (match ids ${prefix}…)`,
@@ -155,7 +169,7 @@ async function upload(
   const color = stderrHasColor();
   const styleFailed = (text: string) => red(text, color);
   const progress = createProgressWriter();
-  const summary = await client.submitBatch(simulateMatches(options), {
+  const summary = await client.submitBatch(simulateScenario(scenario, options), {
     chunkSize: batchSize,
     concurrency,
     onProgress: (state) =>
@@ -167,7 +181,7 @@ async function upload(
   else console.error(outcome);
 
   // The generator is deterministic, so the local totals come from a second pass, not from memory.
-  const local = aggregateLoot(simulateMatches(options));
+  const local = aggregateLoot(simulateScenario(scenario, options));
   const [overall, stored] = await Promise.all([
     client.aggregate(),
     client.aggregate({ match_prefix: prefix }),
@@ -250,14 +264,18 @@ const STATUS_WORDS: Record<number, string> = {
   503: "unavailable",
 };
 
-async function writeNdjson(options: SimulationOptions, out: string): Promise<number> {
+async function writeNdjson(
+  scenario: Scenario,
+  options: ScenarioOptions,
+  out: string,
+): Promise<number> {
   const encoder = new TextEncoder();
   const overwrote = noteOverwrite(out);
   const file = out === "-" ? undefined : await openForWriting(out);
   const writer = (file?.writable ?? Deno.stdout.writable).getWriter();
   let written = 0;
   let buffer = "";
-  for (const sheet of simulateMatches(options)) {
+  for (const sheet of simulateScenario(scenario, options)) {
     buffer += `${JSON.stringify(sheet)}\n`;
     written++;
     if (buffer.length > 1 << 20) {

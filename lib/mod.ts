@@ -46,6 +46,30 @@ export {
   SIMULATION_LIMITS,
   type SimulationOptions,
 } from "./simulate.ts";
+export {
+  BUILTIN_SCENARIOS,
+  chooseScenarioPrefix,
+  type ClassicScenario,
+  countScenarioSheets,
+  DEFAULT_SCENARIO,
+  type DropRate,
+  findScenario,
+  formatScenario,
+  type GameMode,
+  type GameScenario,
+  lastScenarioTimestamp,
+  listScenarioItems,
+  loadScenario,
+  type LootZone,
+  type MatchSchedule,
+  parseScenario,
+  type PlayerPool,
+  type Scenario,
+  SCENARIO_LIMITS,
+  type ScenarioOptions,
+  scenarioStartTime,
+  simulateScenario,
+} from "./scenario.ts";
 export { aggregateLoot } from "./aggregate.ts";
 export {
   type AggregateFilter,

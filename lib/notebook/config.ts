@@ -3,12 +3,22 @@
  * with the original notebook's defaults.
  * @module
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_ITEM_NAMES } from "../items.ts";
+import {
+  chooseScenarioPrefix,
+  DEFAULT_SCENARIO,
+  listScenarioItems,
+  loadScenario,
+  type Scenario,
+  type ScenarioOptions,
+} from "../scenario.ts";
 import { chooseMatchPrefix, SIMULATION_DEFAULTS, type SimulationOptions } from "../simulate.ts";
 
 /** Step 1: what a pipeline run generates, where it uploads and where it writes. */
 export interface PipelineConfig {
+  /** What the simulator plays (default `classic`, the original generator); see lib/scenario.ts. */
+  scenario: Scenario;
   serverUrl: string;
   items: readonly string[];
   matches: number;
@@ -21,10 +31,24 @@ export interface PipelineConfig {
   bins: number;
 }
 
-/** Fills in the original notebook's defaults. */
-export function resolvePipelineConfig(config: Partial<PipelineConfig> = {}): PipelineConfig {
-  const items = config.items ?? DEFAULT_ITEM_NAMES;
+/** What {@link resolvePipelineConfig} takes: any setting, the scenario also by name or file path. */
+export type PipelineSettings = Partial<Omit<PipelineConfig, "scenario">> & {
+  /** A built-in scenario's name, a path to a JSON scenario file, or a scenario. */
+  scenario?: string | Scenario;
+};
+
+/**
+ * Fills in the original notebook's defaults. A scenario given by name or path is loaded here
+ * (throwing `ValidationError` naming the file and field); a game scenario's items default to its
+ * drop tables' items.
+ */
+export function resolvePipelineConfig(config: PipelineSettings = {}): PipelineConfig {
+  const scenario = typeof config.scenario === "string"
+    ? loadScenario(config.scenario, (path) => readFileSync(path, "utf8"))
+    : config.scenario ?? DEFAULT_SCENARIO;
+  const items = config.items ?? listScenarioItems(scenario);
   return {
+    scenario,
     serverUrl: config.serverUrl ?? "http://localhost:5000",
     items,
     matches: config.matches ?? SIMULATION_DEFAULTS.matches,
@@ -47,9 +71,23 @@ export function toSimulationOptions(config: PipelineConfig): SimulationOptions {
   return { ...options, matches: config.matches, matchPrefix: chooseMatchPrefix(options) };
 }
 
+/**
+ * The scenario options of a run: {@link toSimulationOptions} for classic; for a game scenario the
+ * items, seed and matches (its modes set the players), under {@link chooseScenarioPrefix}.
+ */
+export function toScenarioOptions(config: PipelineConfig): ScenarioOptions {
+  if (config.scenario.kind === "classic") return toSimulationOptions(config);
+  const options = { items: [...config.items], seed: config.seed };
+  return {
+    ...options,
+    matches: config.matches,
+    matchPrefix: chooseScenarioPrefix(config.scenario, options),
+  };
+}
+
 /** The match-id prefix that selects exactly this run's sheets on the server. */
 export function matchPrefixOf(config: PipelineConfig): string {
-  return `${toSimulationOptions(config).matchPrefix}_`;
+  return `${toScenarioOptions(config).matchPrefix}_`;
 }
 
 /** Where step 2 saves the sheets. */

@@ -10,13 +10,13 @@ import { binItemLocations } from "../heatmap.ts";
 import type { LootClient, UploadOptions, UploadSummary } from "../client.ts";
 import { formatNdjson } from "../ndjson.ts";
 import { type DatasetProfile, profileSheets } from "../profile.ts";
-import { simulateMatches } from "../simulate.ts";
+import { simulateScenario } from "../scenario.ts";
 import type { Aggregate, HeatmapGrid, StatSheet } from "../types.ts";
-import { matchPrefixOf, type PipelineConfig, toSimulationOptions } from "./config.ts";
+import { matchPrefixOf, type PipelineConfig, toScenarioOptions } from "./config.ts";
 
-/** Step 2: generates the run's sheets (deterministic for a config). */
+/** Step 2: generates the run's sheets from its scenario (deterministic for a config). */
 export function generateSheets(config: PipelineConfig): StatSheet[] {
-  return [...simulateMatches(toSimulationOptions(config))];
+  return [...simulateScenario(config.scenario, toScenarioOptions(config))];
 }
 
 /** Step 2: saves sheets as NDJSON (one per line), creating the folder; returns the path. */
