@@ -249,7 +249,8 @@ async function benchReads(): Promise<void> {
         `${server.url}/api/timeseries?interval=hour&${day}`,
       "/api/timeseries?interval=hour&item=medkit&game_mode=solo (one day)": () =>
         `${server.url}/api/timeseries?interval=hour&item=medkit&game_mode=solo&${day}`,
-      "/api/timeseries?interval=day (one week)": () => `${server.url}/api/timeseries?interval=day`,
+      "/api/timeseries?interval=day (one week)": () =>
+        `${server.url}/api/timeseries?interval=day&since=2025-10-23T00:00:00Z&until=2025-10-30T00:00:00Z`,
       "/api/players/:id": () => `${server.url}/api/players/${randomPlayer()}`,
       "/api/players?limit=100": () => `${server.url}/api/players?limit=100`,
     };
