@@ -23,6 +23,10 @@ Deno.test("GET / documents every endpoint with curl examples and loads nothing e
       "/api/stats",
       "/api/aggregate",
       "/api/heatmap/",
+      "/api/aggregate?group_by=",
+      "/api/timeseries",
+      "/api/players",
+      "/api/players/",
       "/api/clear",
     ]
   ) {

@@ -38,22 +38,50 @@ function describeEndpoints(base: string): EndpointDoc[] {
       method: "GET",
       path: "/api/stats",
       summary:
-        "Stored sheets, newest first. Filters: match_id, match_prefix, player_id, item (sheets that looted it), since and until (ISO 8601), limit (default 1,000, max 10,000), offset, cursor. The answer's next is the cursor of the following page (null on the last), stable while inserts continue.",
+        "Stored sheets, newest first. Filters: match_id, match_prefix, player_id, game_mode, item (sheets that looted it), since and until (ISO 8601), limit (default 1,000, max 10,000), offset, cursor. The answer's next is the cursor of the following page (null on the last), stable while inserts continue.",
       curl: `curl '${base}/api/stats?match_id=match_001&limit=10'`,
     },
     {
       method: "GET",
       path: "/api/aggregate",
       summary:
-        "Total units per item and distinct matches, players and sheets, from rollups. Filters: match_id, match_prefix, since, until.",
+        "Total units per item and distinct matches, players and sheets, from rollups. Filters: match_id, match_prefix, game_mode, since, until.",
       curl: `curl ${base}/api/aggregate`,
     },
     {
       method: "GET",
       path: "/api/heatmap/{item}",
       summary:
-        "Every looted unit's location for an item (a location repeated once per unit), or with ?bins=N (1–200) a bins × bins grid of unit counts over the map. Both take match_prefix.",
+        "Every looted unit's location for an item (a location repeated once per unit, at most 100,000 points, streamed; past that 422 naming ?bins=), or with ?bins=N (1–200) a bins × bins grid of unit counts over the map. Both take match_prefix and game_mode.",
       curl: `curl '${base}/api/heatmap/rubber_duck?bins=20'`,
+    },
+    {
+      method: "GET",
+      path: "/api/aggregate?group_by={dimension}",
+      summary:
+        "Totals per group: group_by is game_mode, player_level, hour or day (keys sorted, numerically for levels; hour and day keys are the bucket's ISO start; sheets without the field in a last group with key null). Takes the aggregate's filters.",
+      curl: `curl '${base}/api/aggregate?group_by=game_mode'`,
+    },
+    {
+      method: "GET",
+      path: "/api/timeseries",
+      summary:
+        "Sheets, units and units per item per minute, hour or day (interval, required), oldest first, empty buckets included. Filters: item (then sheets that looted it and its units), game_mode, match_prefix, since, until. At most 10,000 buckets.",
+      curl: `curl '${base}/api/timeseries?interval=hour&item=rubber_duck'`,
+    },
+    {
+      method: "GET",
+      path: "/api/players",
+      summary:
+        "Players, most matches first: matches, units, last level and last seen. limit (default 100, max 1,000), cursor (the answer's next), game_mode (only that mode's matches).",
+      curl: `curl '${base}/api/players?limit=10'`,
+    },
+    {
+      method: "GET",
+      path: "/api/players/{player_id}",
+      summary:
+        "One player's matches (oldest first, with mode, level and units), first and last seen, and totals per item; 404 for a player never seen.",
+      curl: `curl '${base}/api/players/player_1_1'`,
     },
     {
       method: "POST",
