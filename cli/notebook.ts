@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { createClient } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
 import { type RunningServer, startServer } from "../server/serve.ts";
-import { openSqliteStore } from "../server/store/sqlite.ts";
+import { openStore, runMain } from "../server/startup.ts";
 import type { Store } from "../server/store/store.ts";
 import { readFlags, reportUsageError } from "./_terminal.ts";
 
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   let started: { server: RunningServer; store: Store; tempDir?: string } | undefined;
   if (!(await createClient(serverUrl, { retries: 0 }).checkHealth()).healthy) {
     const tempDir = values.fresh ? await Deno.makeTempDir({ prefix: "loot_notebook_" }) : undefined;
-    const store = openSqliteStore(
+    const store = openStore(
       tempDir ? join(tempDir, "loot.db") : values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH,
     );
     const server = await startServer(store, { port: 0, host: "127.0.0.1" });
@@ -187,4 +187,4 @@ async function findMissingJupyter(): Promise<string | undefined> {
   return undefined;
 }
 
-Deno.exit(await main());
+await runMain(main);

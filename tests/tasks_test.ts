@@ -54,8 +54,13 @@ Deno.test("start-up failures are one line naming the port or path and the remedy
   using dir = makeTempDir();
   const file = `${dir.path}/a_file`;
   await Deno.writeTextFile(file, "not a database");
-  const expectOneLine = async (task: string, args: string[], pattern: RegExp) => {
-    const result = await runTask(task, args);
+  const expectOneLine = async (
+    task: string,
+    args: string[],
+    pattern: RegExp,
+    env: Record<string, string> = {},
+  ) => {
+    const result = await runTask(task, args, { env });
     equal(result.code, 1, `${task} ${args.join(" ")}: ${result.stderr}`);
     const lines = linesOf(result.stderr);
     equal(lines.length, 1, `one line, got:\n${result.stderr}`);
@@ -79,7 +84,7 @@ Deno.test("start-up failures are one line naming the port or path and the remedy
       ["a file that is not a database", file, /not a SQLite database/],
     ] as const
   ) {
-    await t.step(`server, db-summary, import, demo: --db is ${name}`, async () => {
+    await t.step(`server, db-summary, import, demo, notebook: --db is ${name}`, async () => {
       const pattern = new RegExp(
         `^Cannot open the database ${db}: .*${reason.source}.*--db`,
       );
@@ -89,6 +94,9 @@ Deno.test("start-up failures are one line naming the port or path and the remedy
       if (name !== "a path under a file") {
         await expectOneLine("db-summary", ["--db", db], pattern);
       }
+      // The notebook starts a server of its own when none answers at LOOT_SERVER.
+      const noServer = { LOOT_SERVER: "http://127.0.0.1:9" };
+      await expectOneLine("notebook", ["--db", db, "--out", `${dir.path}/nb`], pattern, noServer);
     });
   }
   await t.step("db-summary: no database", async () => {
