@@ -78,21 +78,21 @@ export class RollupDeltas {
   }
 
   /**
-   * Counts a stored sheet in the group, time and player rollups. `recordMember` adds a match
-   * (`m`) or player (`p`) to a group's members and says whether it was new there.
+   * Counts a stored sheet in the group, time and player rollups. `isNewMember` says whether the
+   * sheet's match (`m`) or player (`p`) was new to its group along `dimension`.
    */
   addAnalytics(
     prepared: PreparedSheet,
     keys: Readonly<Record<GroupBy, string>>,
-    recordMember: (dimension: GroupBy, kind: "m" | "p", id: string) => boolean,
+    isNewMember: (dimension: GroupBy, kind: "m" | "p") => boolean,
   ): void {
     const { sheet, timestampMs } = prepared;
     const entries = Object.entries(sheet.looted_items);
     const units = entries.reduce((total, [, count]) => total + count, 0);
     for (const dimension of GROUP_BY_DIMENSIONS) {
       const key = keys[dimension];
-      const newMatch = recordMember(dimension, "m", sheet.match_id);
-      const newPlayer = recordMember(dimension, "p", sheet.player_id);
+      const newMatch = isNewMember(dimension, "m");
+      const newPlayer = isNewMember(dimension, "p");
       this.#groups.add([dimension, key], [1, newMatch ? 1 : 0, newPlayer ? 1 : 0]);
       for (const [item, count] of entries) this.#groupItems.add([dimension, key, item], [count]);
     }

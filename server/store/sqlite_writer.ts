@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
-import { maybeRow } from "./sqlite_rows.ts";
+import { ConflictError, GROUP_BY_DIMENSIONS, type PreparedSheet } from "../../lib/mod.ts";
+import { allRows, maybeRow, type SqlParam } from "./sqlite_rows.ts";
 import { RollupDeltas, storedGroupKeys } from "./sqlite_rollups.ts";
 import type { InsertOutcome } from "./store.ts";
 
@@ -110,7 +110,11 @@ export class GroupCommitWriter {
     const deltas = batch ? new RollupDeltas() : groupDeltas;
     if (batch) this.#prepare("SAVEPOINT unit").run();
     try {
-      const outcomes = unit.sheets.map((sheet, index) => this.#writeSheet(sheet, index, deltas));
+      const stored: PreparedSheet[] = [];
+      const outcomes = unit.sheets.map((sheet, index) =>
+        this.#writeSheet(sheet, index, deltas, stored)
+      );
+      this.#countInGroups(stored, deltas);
       if (batch) {
         this.#prepare("RELEASE unit").run();
         groupDeltas.merge(deltas);
@@ -126,7 +130,13 @@ export class GroupCommitWriter {
     }
   }
 
-  #writeSheet(prepared: PreparedSheet, index: number, deltas: RollupDeltas): InsertOutcome {
+  /** Writes one sheet, adding it to `stored` when it is new (not a duplicate). */
+  #writeSheet(
+    prepared: PreparedSheet,
+    index: number,
+    deltas: RollupDeltas,
+    stored: PreparedSheet[],
+  ): InsertOutcome {
     const { sheet, fingerprint } = prepared;
     // Asked before the insert (afterwards the new row itself would answer), in one statement.
     const seen = maybeRow<{ match: number | null; player: number | null }>(
@@ -174,7 +184,7 @@ export class GroupCommitWriter {
     }
     const id = Number(inserted.lastInsertRowid);
     deltas.countSheet(seen?.match == null, seen?.player == null);
-    this.#countInGroups(prepared, deltas);
+    stored.push(prepared);
     const entries = Object.entries(sheet.looted_items);
     if (entries.length > 0) {
       const values: (string | number | null)[] = [];
@@ -194,18 +204,49 @@ export class GroupCommitWriter {
   }
 
   /**
-   * Records the sheet's match and player as members of each of its groups (the only rollup writes
-   * that cannot wait for the group's summed deltas: whether a member is new depends on the table).
+   * Records each stored sheet's match and player as members of its groups (the only rollup writes
+   * that cannot wait for summed deltas: whether a member is new depends on the table), set-based:
+   * one statement per chunk of sheets, whose RETURNING rows are the members that were new. Chunk
+   * sizes come from a fixed set, so the statement cache holds four shapes, not one per batch size.
    */
-  #countInGroups(prepared: PreparedSheet, deltas: RollupDeltas): void {
-    const keys = storedGroupKeys(prepared);
-    const member = this.#prepare(
-      "INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member) VALUES (?, ?, ?, ?)",
-    );
-    deltas.addAnalytics(
-      prepared,
-      keys,
-      (dimension, kind, id) => member.run(dimension, keys[dimension], kind, id).changes > 0,
-    );
+  #countInGroups(stored: readonly PreparedSheet[], deltas: RollupDeltas): void {
+    const keys = stored.map(storedGroupKeys);
+    const fresh = new Set<string>();
+    for (let start = 0; start < stored.length;) {
+      const size = MEMBER_CHUNKS.find((chunk) => chunk <= stored.length - start)!;
+      const params: SqlParam[] = [];
+      for (let index = start; index < start + size; index++) {
+        const { match_id, player_id } = stored[index]!.sheet;
+        for (const dimension of GROUP_BY_DIMENSIONS) {
+          const key = keys[index]![dimension];
+          params.push(dimension, key, "m", match_id, dimension, key, "p", player_id);
+        }
+      }
+      const rows = allRows<{ dimension: string; key: string; kind: string; member: string }>(
+        this.#prepare(
+          `INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member) VALUES ${
+            Array.from({ length: params.length / 4 }, () => "(?, ?, ?, ?)").join(", ")
+          } RETURNING dimension, key, kind, member`,
+        ),
+        params,
+      );
+      for (const row of rows) fresh.add(memberId(row.dimension, row.key, row.kind, row.member));
+      start += size;
+    }
+    stored.forEach((prepared, index) => {
+      const { match_id, player_id } = prepared.sheet;
+      // A member new to the table counts once: for the first of the batch's sheets that has it.
+      deltas.addAnalytics(prepared, keys[index]!, (dimension, kind) =>
+        fresh.delete(
+          memberId(dimension, keys[index]![dimension], kind, kind === "m" ? match_id : player_id),
+        ));
+    });
   }
+}
+
+/** Sheets per member statement, largest first: 512 sheets bind 16,384 values, under SQLite's limit. */
+const MEMBER_CHUNKS = [512, 64, 8, 1] as const;
+
+function memberId(dimension: string, key: string, kind: string, member: string): string {
+  return `${dimension}\u0000${key}\u0000${kind}\u0000${member}`;
 }
