@@ -50,7 +50,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster | Postgres
     "-E",
     "UTF8",
   ]);
-  const port = await findFreePort();
+  const port = findFreePort();
   await as(`${bindir}/pg_ctl`, [
     "-D",
     data,
@@ -100,7 +100,7 @@ async function run(command: string, args: string[]): Promise<void> {
   }
 }
 
-async function findFreePort(): Promise<number> {
+function findFreePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
