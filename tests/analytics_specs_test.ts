@@ -164,6 +164,7 @@ Deno.test("buildPlayerProgressionSpec() draws level and units by match number, a
     ["match", "units"],
   );
   deepStrictEqual(level.encoding.color.scale.domain, busiest.map((player) => player.player_id));
+  match(level.title.text, /^Level by match number/);
   equal(spec.data.values.length, busiest.reduce((sum, player) => sum + player.matches, 0));
   const first = spec.data.values.filter((row: Json) => row.player === busiest[0]!.player_id);
   deepStrictEqual(
@@ -181,6 +182,27 @@ Deno.test("buildPlayerProgressionSpec() draws level and units by match number, a
       "units",
     ]);
   }
+});
+
+Deno.test("buildPlayerProgressionSpec() says so when every player's level line is the same", () => {
+  const player = (id: string, levels: number[]) => ({
+    player_id: id,
+    matches: levels.length,
+    first_seen: "",
+    last_seen: "",
+    total_items: {},
+    history: levels.map((level, index) => ({
+      match_id: `m_${index}`,
+      timestamp: "",
+      game_mode: null,
+      player_level: level,
+      units: 1,
+    })),
+  });
+  const same = json(buildPlayerProgressionSpec([player("a", [1, 1, 2]), player("b", [1, 1])]));
+  match(same.vconcat[0].title.text, /the same for every player here: the lines overlap/);
+  const apart = json(buildPlayerProgressionSpec([player("a", [1, 2]), player("b", [1, 1])]));
+  equal(apart.vconcat[0].title.text, "Level by match number");
 });
 
 Deno.test("buildUnitsHistogramSpec() counts every sheet once, in whole-unit bins by mode", () => {

@@ -336,7 +336,11 @@ export function buildPlayerProgressionSpec(
       {
         width: 600,
         height: 200,
-        title: panelTitle("Level by match number"),
+        title: panelTitle(
+          sameLevels(players)
+            ? "Level by match number (the same for every player here: the lines overlap)"
+            : "Level by match number",
+        ),
         encoding: {
           x,
           y: { field: "level", type: "quantitative", title: "Level" },
@@ -376,6 +380,17 @@ export function buildPlayerProgressionSpec(
       },
     ],
   };
+}
+
+/** Whether every player had the same level at each match number they share (their lines coincide). */
+function sameLevels(players: readonly PlayerSummary[]): boolean {
+  if (players.length < 2) return false;
+  const [first, ...rest] = players.map((player) =>
+    player.history.map((match) => match.player_level)
+  );
+  return rest.every((levels) =>
+    levels.every((level, index) => index >= first!.length || level === first![index])
+  );
 }
 
 /** What {@link buildUnitsHistogramSpec} reads from a sheet: its counts and game mode. */
