@@ -200,7 +200,7 @@ Deno.test("buildPlayerProgressionSpec() says so when every player's level line i
     })),
   });
   const same = json(buildPlayerProgressionSpec([player("a", [1, 1, 2]), player("b", [1, 1])]));
-  match(same.vconcat[0].title.text, /the same for every player here: the lines overlap/);
+  match(same.vconcat[0].title.text, /the same for every player: lines overlap/);
   const apart = json(buildPlayerProgressionSpec([player("a", [1, 2]), player("b", [1, 1])]));
   equal(apart.vconcat[0].title.text, "Level by match number");
 });

@@ -338,7 +338,7 @@ export function buildPlayerProgressionSpec(
         height: 200,
         title: panelTitle(
           sameLevels(players)
-            ? "Level by match number (the same for every player here: the lines overlap)"
+            ? "Level by match number (the same for every player: lines overlap)"
             : "Level by match number",
         ),
         encoding: {
