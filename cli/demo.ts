@@ -1,6 +1,8 @@
 /**
  * `deno task demo`: the whole pipeline without Jupyter. Starts the server in-process on a free
- * port, then runs the notebook's five steps through the same lib/ functions and writes six charts.
+ * port, then runs the notebook's five steps through the same lib/ functions and writes six charts;
+ * for a game scenario (`--scenario battle_royale`), six more from the Modes, Over time and Players
+ * sections.
  * @module
  */
 import { join } from "node:path";
@@ -9,6 +11,9 @@ import {
   buildOverviewCharts,
   buildServerCharts,
   createClient,
+  fetchModesSection,
+  fetchOverTimeSection,
+  fetchPlayersSection,
   fetchServerReport,
   findMismatches,
   formatCount,
@@ -42,7 +47,8 @@ import {
 const USAGE = `Usage: deno task demo [options]
 
 Runs the whole pipeline: starts a server in-process, generates stat sheets, aggregates them locally,
-uploads them, compares with the server and writes six charts (PNG, SVG, Vega-Lite JSON).
+uploads them, compares with the server and writes six charts (PNG, SVG, Vega-Lite JSON); a game
+scenario such as battle_royale adds six on game modes, loot over time and players.
 
 Options:
   --db PATH        SQLite file for the in-process server (env LOOT_DB, default ${DEFAULT_DB_PATH})
@@ -166,16 +172,28 @@ async function main(): Promise<number> {
         : `5. Server totals differ from local totals for: ${mismatches.join(", ")}`,
     );
 
-    // The charts in the notebook's order: steps 3 and 5.
+    // The charts in the notebook's order: steps 3 and 5, then the Modes, Over time and Players
+    // sections (which draw nothing for classic).
+    const sections = [
+      await fetchModesSection(client, config),
+      await fetchOverTimeSection(client, config),
+      await fetchPlayersSection(client, config),
+    ];
     const charts = [
       ...buildLocalCharts(local, config),
       ...buildServerCharts(local, remote, config),
       ...buildOverviewCharts(local, config),
+      ...sections.flatMap((section) => section.charts),
     ];
     console.log(`\nCharts written to ${config.outputDir}/ (each as .png, .svg and .vl.json):`);
     for (const chart of charts) {
       const saved = await saveChart(chart.spec, chart.name, config.outputDir);
       console.log(`  ${saved.png}`);
+    }
+    if (config.scenario.kind === "classic") {
+      console.log(
+        "  (classic has no game modes, daily rhythm or returning players: --scenario battle_royale adds six charts on them)",
+      );
     }
     const rows = config.items.map((item) => [
       item,

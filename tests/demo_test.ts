@@ -1,6 +1,6 @@
 import { equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { makeTempDir, SIX_CHARTS } from "./fixtures.ts";
+import { makeTempDir, SECTION_CHARTS, SIX_CHARTS } from "./fixtures.ts";
 import { decodePng, inkShare } from "./png.ts";
 
 async function runDemo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -32,6 +32,40 @@ Deno.test("deno task demo runs the five steps and writes six charts that hold a 
     ok(png.width >= 600 && png.height >= 300, `${chart} is ${png.width}×${png.height}`);
     ok(inkShare(png) > 0.03, `${chart} has content`);
   }
+});
+
+Deno.test("deno task demo --scenario battle_royale also writes the six charts of modes, time and players", async () => {
+  using dir = makeTempDir();
+  const { code, stdout, stderr } = await runDemo([
+    "--fresh",
+    "--out",
+    dir.path,
+    "--scenario",
+    "battle_royale",
+    "--matches",
+    "20",
+  ]);
+  equal(code, 0, stderr);
+  match(stdout, /2\. Generated [\d,]+ stat sheets \(20 matches of battle_royale, seed 42\)/);
+  for (const chart of [...SIX_CHARTS, ...SECTION_CHARTS]) {
+    match(stdout, new RegExp(`^  .*/${chart}\\.png$`, "m"), `${chart} is listed`);
+    for (const extension of ["svg", "vl.json"]) ok(existsSync(`${dir.path}/${chart}.${extension}`));
+    const png = decodePng(await Deno.readFile(`${dir.path}/${chart}.png`));
+    ok(png.width >= 600 && png.height >= 300, `${chart} is ${png.width}×${png.height}`);
+    ok(inkShare(png) > 0.03, `${chart} has content`);
+  }
+  equal(stdout.includes("classic has no game modes"), false);
+});
+
+Deno.test("deno task demo with classic writes only the six charts and says what battle_royale adds", async () => {
+  using dir = makeTempDir();
+  const { code, stdout, stderr } = await runDemo(["--fresh", "--out", dir.path, "--matches", "5"]);
+  equal(code, 0, stderr);
+  match(
+    stdout,
+    /classic has no game modes, daily rhythm or returning players: --scenario battle_royale/,
+  );
+  for (const chart of SECTION_CHARTS) ok(!existsSync(`${dir.path}/${chart}.png`), chart);
 });
 
 Deno.test("deno task demo on a persistent database is idempotent and takes other items", async () => {

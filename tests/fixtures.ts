@@ -79,6 +79,16 @@ export const SIX_CHARTS = [
   "performance_dashboard",
 ] as const;
 
+/** The six charts of the notebook's Modes, Over time and Players sections (game scenarios only). */
+export const SECTION_CHARTS = [
+  "mode_totals",
+  "duck_heatmap_by_mode",
+  "units_over_time",
+  "player_progression",
+  "units_per_sheet",
+  "level_vs_units",
+] as const;
+
 /** Stores sheets the way every ingest path does: prepared (`prepareSheets`) at `receivedAt`. */
 export async function storeSheets(
   store: Store,

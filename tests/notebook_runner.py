@@ -2,18 +2,23 @@
 as written, with "shield" added to ITEMS and the heatmaps switched to medkits on 10 x 10 cells, and
 again unchanged (a re-upload). Prints a JSON report per pass: error messages, how many outputs
 carried a chart bundle (Vega-Lite, and a PNG with its size, no SVG), and all text shown.
-Used by tests/notebook_test.ts; the server URL and output folder come from the environment."""
+Used by tests/notebook_test.ts; the server URL and output folder come from the environment. With a
+fourth argument, a scenario name, it runs one pass with SCENARIO set to it instead."""
 import json
 import sys
 
 from jupyter_client.manager import start_new_kernel
 
 
-def main(notebook_path, cwd, passes=3):
+def main(notebook_path, cwd, passes=3, scenario=None):
     with open(notebook_path) as handle:
         cells = [''.join(cell['source']) for cell in json.load(handle)['cells'] if cell['cell_type'] == 'code']
     manager, client = start_new_kernel(kernel_name='deno', cwd=cwd)
     try:
+        if scenario:
+            cells = [source.replace('const SCENARIO = "classic"', f'const SCENARIO = "{scenario}"') for source in cells]
+            print(json.dumps([run_all(client, cells)]))
+            return
         with_shield = [
             source.replace('"gold_coin"]', '"gold_coin", "shield"]')
             .replace('HEATMAP_ITEM = "rubber_duck"', 'HEATMAP_ITEM = "medkit"')
@@ -53,4 +58,5 @@ def run_all(client, sources):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3,
+         sys.argv[4] if len(sys.argv) > 4 else None)

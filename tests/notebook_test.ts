@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { resolvePipelineConfig } from "../lib/notebook/mod.ts";
-import { makeTempDir, SIX_CHARTS } from "./fixtures.ts";
+import { makeTempDir, SECTION_CHARTS, SIX_CHARTS } from "./fixtures.ts";
 import { findMissingJupyter, TOOLS_REQUIRED } from "./jupyter.ts";
 import { startServerProcess } from "../server/child_process.ts";
 
@@ -78,6 +78,11 @@ Deno.test({
       const size = bundle.metadata?.["image/png"];
       ok(size?.width && size.width > 200 && size.height && size.height > 200, "PNG's CSS size");
     }
+    const shown = outputs.map((output: Output) => String(output.data?.["text/markdown"] ?? ""))
+      .join("\n");
+    match(shown, /\*\*Modes:\*\* classic has no game modes: set `SCENARIO = "battle_royale"`/);
+    match(shown, /\*\*Over time:\*\* classic plays one match a minute/);
+    match(shown, /\*\*Players:\*\* classic has no returning players/);
     const report = new TextDecoder().decode(stdout);
     match(report, /Wrote 21 files to .* \(20 new, 1 overwritten\):/);
     match(report, /^ {2}simulator\.executed\.ipynb +overwritten$/m);
@@ -142,6 +147,50 @@ Deno.test({
     ok(existsSync(`${dir.path}/duck_heatmap.png`));
     const medkits = JSON.parse(await Deno.readTextFile(`${dir.path}/medkit_heatmap.vl.json`));
     equal(medkits.data.values.length, 10 * 10, "HEATMAP_BINS is honoured");
+  },
+});
+
+Deno.test({
+  name:
+    'with SCENARIO = "battle_royale" the notebook also draws the Modes, Over time and Players sections: twelve charts, no errors',
+  ignore,
+  async fn() {
+    if (missing) throw new Error(`CI=true but ${missing}`);
+    using dir = makeTempDir();
+    await using server = await startServerProcess(["--db", `${dir.path}/loot.db`]);
+    const runner = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        new URL("./notebook_runner.py", import.meta.url).pathname,
+        NOTEBOOK,
+        new URL("../notebooks/", import.meta.url).pathname,
+        "1",
+        "battle_royale",
+      ],
+      env: {
+        LOOT_SERVER: server.url,
+        LOOT_OUTPUT_DIR: dir.path,
+        PYDEVD_DISABLE_FILE_VALIDATION: "1",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(runner.code, 0, new TextDecoder().decode(runner.stderr));
+    const [pass] = JSON.parse(new TextDecoder().decode(runner.stdout)) as {
+      errors: string[];
+      charts: number;
+      texts: string[];
+    }[];
+    deepStrictEqual(pass!.errors, []);
+    equal(pass!.charts, SIX_CHARTS.length + SECTION_CHARTS.length);
+    const text = pass!.texts.join("\n");
+    match(text, /\*\*Modes:\*\* 3 game modes in this run/);
+    match(text, /\*\*Over time:\*\* this run spans under 3 hours/);
+    match(text, /\*\*Players:\*\* [\d,]+ sheets in this run; the 5 most active players/);
+    for (const chart of SECTION_CHARTS) {
+      for (const extension of ["png", "svg", "vl.json"]) {
+        ok(existsSync(`${dir.path}/${chart}.${extension}`), `${chart}.${extension}`);
+      }
+    }
   },
 });
 

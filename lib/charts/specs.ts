@@ -420,17 +420,26 @@ function withShares(rows: ItemRow[]): (ItemRow & { share: number })[] {
 
 /** Item colours keyed by label, in catalogue order, so an item keeps its colour in every chart. */
 function itemColor(rows: ItemRow[], order: readonly string[] | undefined, legend: boolean) {
-  const items = order ?? rows.map((row) => row.item);
   return {
     field: "label",
     type: "nominal",
     title: "Item",
-    scale: {
-      domain: items.map((item) => describeItem(item).label),
-      range: items.map((_, index) => ITEM_PALETTE[index % ITEM_PALETTE.length]!),
-    },
+    scale: buildItemColorScale(order ?? rows.map((row) => row.item)),
     legend: legend ? { orient: "right" } : null,
   } as const;
+}
+
+/**
+ * The colour scale of items: their labels in `items` order, each the {@link ITEM_PALETTE} colour of
+ * its position, so an item has the same colour in every chart of a run.
+ */
+export function buildItemColorScale(
+  items: readonly string[],
+): { domain: string[]; range: string[] } {
+  return {
+    domain: items.map((item) => describeItem(item).label),
+    range: items.map((_, index) => ITEM_PALETTE[index % ITEM_PALETTE.length]!),
+  };
 }
 
 function sortedUnion(a: string[], b: string[]): string[] {

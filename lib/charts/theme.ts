@@ -20,6 +20,21 @@ export const ITEM_PALETTE: readonly string[] = [
   "#bab0ac",
 ];
 
+/**
+ * Colours of groups that are not items (game modes, players): ColorBrewer Dark2, so a mode never
+ * borrows an item's colour from the charts beside it.
+ */
+export const GROUP_PALETTE: readonly string[] = [
+  "#1b9e77",
+  "#d95f02",
+  "#7570b3",
+  "#e7298a",
+  "#66a61e",
+  "#e6ab02",
+  "#a6761d",
+  "#666666",
+];
+
 /** Colours for local and server series in comparisons. */
 export const SOURCE_COLORS = Object.freeze({
   local: "#4e79a7",
