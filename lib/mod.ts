@@ -47,6 +47,7 @@ export {
   type SimulationOptions,
 } from "./simulate.ts";
 export {
+  AB_TREATMENT_LIFT,
   BUILTIN_SCENARIOS,
   chooseScenarioPrefix,
   type ClassicScenario,
@@ -58,6 +59,7 @@ export {
   type GameMode,
   type GameScenario,
   lastScenarioTimestamp,
+  listCheaters,
   listScenarioItems,
   loadScenario,
   type LootZone,
@@ -140,3 +142,55 @@ export {
 export * from "./client.ts";
 export { formatCount, formatProgressBar, formatUploadProgress } from "./progress.ts";
 export { type DatasetProfile, profileSheets } from "./profile.ts";
+export {
+  analyzeExperiment,
+  assignmentPoint,
+  assignVariant,
+  collectExperimentPlayers,
+  type Experiment,
+  type ExperimentAnalysis,
+  type ExperimentListing,
+  type ExperimentMetric,
+  type ExperimentPlayer,
+  type ExperimentRequest,
+  type ExperimentVariant,
+  formatMetric,
+  listExperiments,
+  sheetMetric,
+  SRM_THRESHOLD,
+  type SrmCheck,
+  type VariantComparison,
+  type VariantSummary,
+} from "./experiment.ts";
+export {
+  chiSquareGoodnessOfFit,
+  type ChiSquareResult,
+  chiSquareSurvival,
+  median,
+  medianAbsoluteDeviation,
+  type SampleSummary,
+  studentTCdf,
+  studentTQuantile,
+  summarizeSample,
+  type WelchResult,
+  welchTest,
+} from "./statistics.ts";
+export {
+  type AnomalyRow,
+  type AnomalyRule,
+  computeModeRateStats,
+  detectAnomalies,
+  type DetectionScore,
+  hasStackedLocation,
+  isOffMap,
+  type LocalAnomaly,
+  LOCATION_RULE_SCORE,
+  lootRate,
+  MAD_SCALE,
+  type ModeRateStats,
+  RATE_MAD_THRESHOLD,
+  rateScore,
+  rateThreshold,
+  scoreDetection,
+  STACK_MIN_ITEMS,
+} from "./anomalies.ts";
