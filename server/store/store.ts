@@ -1,6 +1,11 @@
 import type {
   Aggregate,
   AggregateFilter,
+  AnomaliesRequest,
+  AnomalyRow,
+  ExperimentListing,
+  ExperimentMetric,
+  ExperimentPlayer,
   GroupBy,
   GroupedAggregate,
   HeatmapGrid,
@@ -54,6 +59,12 @@ export interface Store extends Disposable {
   player(playerId: string): Promise<PlayerSummary | undefined>;
   /** A page of players, most matches first. */
   listPlayers(request: PlayersRequest): Promise<PlayerRow[]>;
+  /** Every experiment with its variants' sheets and players. */
+  listExperiments(): Promise<ExperimentListing[]>;
+  /** One experiment's per-player sheets and metric totals (empty when unknown). */
+  experimentPlayers(experiment: string, metric: ExperimentMetric): Promise<ExperimentPlayer[]>;
+  /** A page of sheets the anomaly rules flag (lib/anomalies.ts), newest first. */
+  anomalies(request: AnomaliesRequest): Promise<AnomalyRow[]>;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */
