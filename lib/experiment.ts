@@ -29,7 +29,7 @@ export interface Experiment {
 
 /**
  * Where a player lands in `[0, 1)` for an experiment: FNV-1a (32-bit) of `experiment + ":" +
- * playerId`, divided by 2^32. Deterministic, so a returning player keeps their variant, and
+ * playerId`, mixed by MurmurHash3's 32-bit finalizer, divided by 2^32. Deterministic, so a returning player keeps their variant, and
  * independent across experiments.
  */
 export function assignmentPoint(experiment: string, playerId: string): number {
@@ -39,7 +39,13 @@ export function assignmentPoint(experiment: string, playerId: string): number {
     hash ^= text.charCodeAt(index);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash / 2 ** 32;
+  // MurmurHash3's finalizer: FNV alone leaves ids that differ in their last digit too close.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) / 2 ** 32;
 }
 
 /**
@@ -182,7 +188,11 @@ export function analyzeExperiment(
   request: ExperimentRequest,
 ): ExperimentAnalysis {
   const byVariant = new Map<string, { means: number[]; sheets: number }>();
-  for (const player of players) {
+  // Summed in player order, so every source of the same players gives the same bits.
+  const ordered = [...players].sort((a, b) =>
+    a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : a.player_id < b.player_id ? -1 : 1
+  );
+  for (const player of ordered) {
     if (player.sheets <= 0) continue;
     const entry = byVariant.get(player.variant) ?? { means: [], sheets: 0 };
     entry.means.push(player.total / player.sheets);
@@ -201,15 +211,6 @@ export function analyzeExperiment(
       })`,
     );
   }
-  const small = names.filter((name) => byVariant.get(name)!.means.length < 2);
-  if (small.length > 0) {
-    fail(
-      "",
-      `Every variant needs at least 2 players; ${
-        small.map((name) => `${name} has ${byVariant.get(name)!.means.length}`).join(", ")
-      }`,
-    );
-  }
   const split = request.split ?? names.map(() => 1);
   if (split.length !== names.length) {
     fail(
@@ -217,6 +218,15 @@ export function analyzeExperiment(
       `split must give one share per variant (${names.length}: ${
         names.join(", ")
       }, in that order), got ${split.length}`,
+    );
+  }
+  const small = names.filter((name) => byVariant.get(name)!.means.length < 2);
+  if (small.length > 0) {
+    fail(
+      "",
+      `Every variant needs at least 2 players; ${
+        small.map((name) => `${name} has ${byVariant.get(name)!.means.length}`).join(", ")
+      }`,
     );
   }
   const summaries = new Map(names.map((name) => {
