@@ -199,3 +199,10 @@ export {
   scoreDetection,
   STACK_MIN_ITEMS,
 } from "./anomalies.ts";
+export {
+  buildPlayerProfiles,
+  type PlayerProfile,
+  type Segment,
+  type Segmentation,
+  segmentPlayers,
+} from "./segments.ts";

@@ -5,3 +5,4 @@
 export * from "./specs.ts";
 export * from "./theme.ts";
 export * from "./render.ts";
+export * from "./experiments.ts";
