@@ -2,10 +2,19 @@ import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import fc from "fast-check";
 import jstat from "jstat";
 import {
+  describeExperiment,
+  generateSheets,
+  resolvePipelineConfig,
+  showExperimentSection,
+  showSegmentsSection,
+  showSuspiciousSection,
+} from "../lib/notebook/mod.ts";
+import {
   analyzeExperiment,
   assignVariant,
   chiSquareSurvival,
   collectExperimentPlayers,
+  createClient,
   detectAnomalies,
   type ExperimentPlayer,
   findScenario,
@@ -16,6 +25,7 @@ import {
   parseScenario,
   parseStatSheet,
   scoreDetection,
+  segmentPlayers,
   simulateScenario,
   type StatSheet,
   studentTQuantile,
@@ -25,7 +35,7 @@ import {
 } from "../lib/mod.ts";
 import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
 import { createApp } from "../server/app.ts";
-import { createTestApp, getJson, openTempStore, post } from "./fixtures.ts";
+import { createTestApp, getJson, makeTempDir, openTempStore, post } from "./fixtures.ts";
 
 const AB = findScenario("battle_royale_ab") as GameScenario;
 const ROYALE = findScenario("battle_royale") as GameScenario;
@@ -445,4 +455,83 @@ Deno.test("cheaters apply to game scenarios only, with a share from 0 to 1", () 
     /cheaters must be a share of players from 0 to 1, got 2/,
   );
   deepStrictEqual(listCheaters(ROYALE, { cheaters: 0 }), []);
+});
+
+Deno.test("describeExperiment() says the lift, its CI, p and the SRM verdict in plain words", () => {
+  const analysis = {
+    experiment: "drop_boost",
+    metric: "units",
+    unit: "player" as const,
+    control: "control",
+    variants: [
+      { variant: "control", players: 200, sheets: 800, mean: 10, variance: 4 },
+      { variant: "treatment", players: 200, sheets: 800, mean: 10.98, variance: 4 },
+    ],
+    comparisons: [{
+      variant: "treatment",
+      diff: 0.98,
+      relative_diff: 0.098,
+      ci_low: 0.61,
+      ci_high: 1.35,
+      p_value: 0.00001,
+      significant: true,
+    }],
+    srm: { observed: {}, expected: {}, chi2: 0, p_value: 1, mismatch: false },
+  };
+  deepStrictEqual(describeExperiment(analysis), [
+    "Treatment players loot 9.8 % more units (95 % CI 6.1 % to 13.5 %, p < 0.001); the split is as planned",
+  ]);
+  const mismatched = { ...analysis, srm: { ...analysis.srm, p_value: 0.0001, mismatch: true } };
+  match(describeExperiment(mismatched)[0]!, /the split is NOT as planned \(sample ratio mismatch/);
+});
+
+Deno.test("the notebook's sections run on battle_royale_ab through the client, and skip on classic", async () => {
+  using t = createTestApp();
+  const client = createClient("http://test", {
+    fetch: (request) => Promise.resolve(t.app.fetch(request)),
+  });
+  using dir = makeTempDir();
+  const config = resolvePipelineConfig({
+    scenario: "battle_royale_ab",
+    matches: 30,
+    outputDir: dir.path,
+  });
+  const sheets = generateSheets(config);
+  await client.submitBatch(sheets);
+  const analysis = await showExperimentSection(client, config, sheets, { healthy: true });
+  deepStrictEqual(
+    analysis,
+    JSON.parse(JSON.stringify(analyzeExperiment(collectExperimentPlayers(sheets, "drop_boost"), {
+      name: "drop_boost",
+      metric: { kind: "units" },
+      control: "control",
+      alpha: 0.05,
+    }))),
+  );
+  await showSegmentsSection(config, sheets);
+  await showSuspiciousSection(client, config, { healthy: true, cheaters: 0.02 });
+  const classic = resolvePipelineConfig({ outputDir: dir.path });
+  equal(
+    await showExperimentSection(client, classic, generateSheets(classic), { healthy: true }),
+    undefined,
+  );
+  await showSegmentsSection(classic, generateSheets(classic));
+  await showSuspiciousSection(client, classic, { healthy: false, cheaters: 0.02 });
+  deepStrictEqual(t.logged, []);
+});
+
+Deno.test("segmentPlayers() is seeded: the same sheets give the same segments, largest first", () => {
+  const sheets = [...simulateScenario(ROYALE, { matches: 60, seed: 5 })];
+  const first = segmentPlayers(sheets, { k: 4, seed: 1 });
+  deepStrictEqual(segmentPlayers(sheets, { k: 4, seed: 1 }), first);
+  equal(first.segments.length, 4);
+  equal(
+    first.segments.reduce((sum, segment) => sum + segment.players, 0),
+    first.assignments.length,
+  );
+  ok(
+    first.segments.every((segment, index) =>
+      index === 0 || segment.players <= first.segments[index - 1]!.players
+    ),
+  );
 });
