@@ -174,12 +174,43 @@ export interface ExperimentListing {
 /** p-value below which the split counts as mismatched (the usual SRM threshold). */
 export const SRM_THRESHOLD = 0.001;
 
+/** One variant's players summarised: what {@link compareVariants} needs. */
+export interface VariantStats {
+  /** The variant. */
+  variant: string;
+  /** Players. */
+  n: number;
+  /** Sheets of those players. */
+  sheets: number;
+  /** Mean of the players' metric (each player's total / sheets). */
+  mean: number;
+  /** Sample variance (n − 1) of the players' metric; NaN below 2 players. */
+  variance: number;
+}
+
 /**
- * Analyses an experiment from per-player totals: each player's metric is `total / sheets`;
- * variants are summarised across players and each non-control variant is compared with control by
- * Welch's t-test; the player counts are checked against the split. Throws `ValidationError` (a
- * 400) when a variant has fewer than 2 players, the control is unknown or the split does not
- * match the variants.
+ * Summarises per-player totals by variant: each player's metric is `total / sheets`; mean and
+ * variance (two passes) across players. The server computes the same in SQL over its rollup.
+ */
+export function summarizeVariants(players: readonly ExperimentPlayer[]): VariantStats[] {
+  const byVariant = new Map<string, { means: number[]; sheets: number }>();
+  for (const player of players) {
+    if (player.sheets <= 0) continue;
+    const entry = byVariant.get(player.variant) ?? { means: [], sheets: 0 };
+    entry.means.push(player.total / player.sheets);
+    entry.sheets += player.sheets;
+    byVariant.set(player.variant, entry);
+  }
+  return [...byVariant.entries()].map(([variant, entry]) => ({
+    variant,
+    sheets: entry.sheets,
+    ...summarizeSample(entry.means),
+  }));
+}
+
+/**
+ * Analyses an experiment from per-player totals ({@link summarizeVariants}, then
+ * {@link compareVariants}).
  * @example
  * const analysis = analyzeExperiment(collectExperimentPlayers(sheets, "drop_boost"), request);
  */
@@ -187,23 +218,24 @@ export function analyzeExperiment(
   players: readonly ExperimentPlayer[],
   request: ExperimentRequest,
 ): ExperimentAnalysis {
-  const byVariant = new Map<string, { means: number[]; sheets: number }>();
-  // Summed in player order, so every source of the same players gives the same bits.
-  const ordered = [...players].sort((a, b) =>
-    a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : a.player_id < b.player_id ? -1 : 1
-  );
-  for (const player of ordered) {
-    if (player.sheets <= 0) continue;
-    const entry = byVariant.get(player.variant) ?? { means: [], sheets: 0 };
-    entry.means.push(player.total / player.sheets);
-    entry.sheets += player.sheets;
-    byVariant.set(player.variant, entry);
-  }
-  const names = [...byVariant.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return compareVariants(summarizeVariants(players), request);
+}
+
+/**
+ * Compares each non-control variant with control by Welch's t-test and checks the player counts
+ * against the split (SRM). Throws `ValidationError` (a 400) when the control is unknown, the split
+ * does not match the variants, or a variant has fewer than 2 players.
+ */
+export function compareVariants(
+  stats: readonly VariantStats[],
+  request: ExperimentRequest,
+): ExperimentAnalysis {
+  const summaries = new Map(stats.map((entry) => [entry.variant, entry]));
+  const names = [...summaries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const fail = (path: string, message: string): never => {
     throw new ValidationError([{ path, message }], { summary: "Cannot analyse the experiment" });
   };
-  if (!byVariant.has(request.control)) {
+  if (!summaries.has(request.control)) {
     fail(
       "control",
       `control ${JSON.stringify(request.control)} is not a variant of ${request.name} (it has ${
@@ -220,19 +252,15 @@ export function analyzeExperiment(
       }, in that order), got ${split.length}`,
     );
   }
-  const small = names.filter((name) => byVariant.get(name)!.means.length < 2);
+  const small = names.filter((name) => summaries.get(name)!.n < 2);
   if (small.length > 0) {
     fail(
       "",
       `Every variant needs at least 2 players; ${
-        small.map((name) => `${name} has ${byVariant.get(name)!.means.length}`).join(", ")
+        small.map((name) => `${name} has ${summaries.get(name)!.n}`).join(", ")
       }`,
     );
   }
-  const summaries = new Map(names.map((name) => {
-    const entry = byVariant.get(name)!;
-    return [name, { ...summarizeSample(entry.means), sheets: entry.sheets }];
-  }));
   const control = summaries.get(request.control)!;
   const comparisons = names.filter((name) => name !== request.control).map((name) => {
     const result = welchTest(control, summaries.get(name)!, request.alpha);

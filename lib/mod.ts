@@ -152,6 +152,7 @@ export {
   assignmentPoint,
   assignVariant,
   collectExperimentPlayers,
+  compareVariants,
   type Experiment,
   type ExperimentAnalysis,
   type ExperimentListing,
@@ -164,7 +165,9 @@ export {
   sheetMetric,
   SRM_THRESHOLD,
   type SrmCheck,
+  summarizeVariants,
   type VariantComparison,
+  type VariantStats,
   type VariantSummary,
 } from "./experiment.ts";
 export {

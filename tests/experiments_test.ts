@@ -48,6 +48,22 @@ function closeTo(actual: number, expected: number, relative: number, label = "")
   );
 }
 
+/** Deep equality with numbers equal to 1e-9 relative (the server sums in SQL, lib in JS). */
+function assertClose(actual: unknown, expected: unknown, path = "") {
+  if (typeof expected === "number" && typeof actual === "number") {
+    return closeTo(actual, expected, 1e-9, path);
+  }
+  if (expected !== null && typeof expected === "object") {
+    ok(actual !== null && typeof actual === "object", path);
+    deepStrictEqual(Object.keys(actual as object).sort(), Object.keys(expected).sort(), path);
+    for (const [key, value] of Object.entries(expected)) {
+      assertClose((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+    }
+    return;
+  }
+  deepStrictEqual(actual, expected, path);
+}
+
 async function upload(app: ReturnType<typeof createApp>, sheets: readonly StatSheet[]) {
   for (let start = 0; start < sheets.length; start += 2_000) {
     const response = await post(app, "/api/submit/batch", sheets.slice(start, start + 2_000));
@@ -319,7 +335,7 @@ Deno.test("GET /api/experiments and /api/experiments/:name equal the local analy
       alpha,
       split,
     });
-    deepStrictEqual(body.data, JSON.parse(JSON.stringify(local)));
+    assertClose(body.data, JSON.parse(JSON.stringify(local)));
     assertMatchesReference(body.data, players, { control: "control", alpha, split });
     equal(body.data.unit, "player");
   }
@@ -499,7 +515,7 @@ Deno.test("the notebook's sections run on battle_royale_ab through the client, a
   const sheets = generateSheets(config);
   await client.submitBatch(sheets);
   const analysis = await showExperimentSection(client, config, sheets, { healthy: true });
-  deepStrictEqual(
+  assertClose(
     analysis,
     JSON.parse(JSON.stringify(analyzeExperiment(collectExperimentPlayers(sheets, "drop_boost"), {
       name: "drop_boost",

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import {
-  analyzeExperiment,
+  compareVariants,
   NotFoundError,
   parseAnomaliesQuery,
   parseExperimentQuery,
@@ -23,15 +23,15 @@ export function createExperimentsRoutes({ store, guard }: AppDeps): Hono<AppEnv>
     })
     .get("/:name", reader, async (c) => {
       const request = parseExperimentQuery(c.req.param("name"), searchParamsOf(c));
-      const players = await store.experimentPlayers(request.name, request.metric);
-      if (players.length === 0) {
+      const stats = await store.experimentStats(request.name, request.metric);
+      if (stats.length === 0) {
         throw new NotFoundError(
           `No experiment ${
             JSON.stringify(request.name)
           } has sheets; GET /api/experiments lists them`,
         );
       }
-      return c.json({ success: true, data: analyzeExperiment(players, request) });
+      return c.json({ success: true, data: compareVariants(stats, request) });
     });
 }
 

@@ -11,7 +11,6 @@ import {
   createEmptyGrid,
   type ExperimentListing,
   type ExperimentMetric,
-  type ExperimentPlayer,
   findRollupResolution,
   type GroupBy,
   type GroupedAggregate,
@@ -29,6 +28,7 @@ import {
   type StoredStatSheet,
   type Timeseries,
   type TimeseriesRequest,
+  type VariantStats,
 } from "../../lib/mod.ts";
 import type { InsertOutcome, Store } from "./store.ts";
 import { readRollupAggregate } from "./sqlite_rollups.ts";
@@ -39,7 +39,7 @@ import {
   readTimeseries,
 } from "./sqlite_analytics.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
-import { readAnomalies, readExperimentPlayers, readExperiments } from "./sqlite_experiments.ts";
+import { readAnomalies, readExperiments, readExperimentStats } from "./sqlite_experiments.ts";
 import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
 import { GroupCommitWriter } from "./sqlite_writer.ts";
 
@@ -292,8 +292,8 @@ export class SqliteStore implements Store {
     return settle(() => readExperiments((sql) => this.#prepare(sql)));
   }
 
-  experimentPlayers(experiment: string, metric: ExperimentMetric): Promise<ExperimentPlayer[]> {
-    return settle(() => readExperimentPlayers((sql) => this.#prepare(sql), experiment, metric));
+  experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]> {
+    return settle(() => readExperimentStats((sql) => this.#prepare(sql), experiment, metric));
   }
 
   anomalies(request: AnomaliesRequest): Promise<AnomalyRow[]> {

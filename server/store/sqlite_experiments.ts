@@ -11,15 +11,15 @@ import {
   type AnomalyRule,
   type ExperimentListing,
   type ExperimentMetric,
-  type ExperimentPlayer,
   LOCATION_RULE_SCORE,
   MAP_SIZE,
   type ModeRateStats,
   rateScore,
   rateThreshold,
   STACK_MIN_ITEMS,
+  type VariantStats,
 } from "../../lib/mod.ts";
-import { allRows, type SqlParam } from "./sqlite_rows.ts";
+import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
 
 type Prepare = (sql: string) => StatementSync;
 
@@ -44,34 +44,59 @@ export function readExperiments(prepare: Prepare): ExperimentListing[] {
 }
 
 /**
- * Per-player sheets and metric totals of one experiment, from the rollups (an item's units from
- * the item rollup, 0 for players who never looted it). Empty for an unknown experiment.
+ * One experiment's variants summarised in SQL over the per-player rollup (each player's metric is
+ * total / sheets; mean and variance across players, as lib's `summarizeVariants`, in one shifted pass):
+ * the rows never leave SQLite. An item's units come from the item rollup, 0 for players without it.
  */
-export function readExperimentPlayers(
+export function readExperimentStats(
   prepare: Prepare,
   experiment: string,
   metric: ExperimentMetric,
-): ExperimentPlayer[] {
-  if (metric.kind === "units") {
-    return allRows<ExperimentPlayer>(
-      prepare(
-        `SELECT variant, player_id, sheets, units AS total FROM rollup_experiment_players
-         WHERE experiment = ?`,
-      ),
-      [experiment],
-    );
-  }
-  return allRows<ExperimentPlayer>(
-    prepare(
-      `SELECT p.variant AS variant, p.player_id AS player_id, p.sheets AS sheets,
-         COALESCE(i.units, 0) AS total
+): VariantStats[] {
+  // Each player's metric, for one variant: a range of the rollup's primary key.
+  const players = metric.kind === "units"
+    ? `SELECT sheets, units * 1.0 / sheets AS value FROM rollup_experiment_players
+       WHERE experiment = ? AND variant = ? AND sheets > 0`
+    : `SELECT p.sheets AS sheets, COALESCE(i.units, 0) * 1.0 / p.sheets AS value
        FROM rollup_experiment_players p
        LEFT JOIN rollup_experiment_items i ON i.experiment = p.experiment AND i.item = ?
          AND i.variant = p.variant AND i.player_id = p.player_id
-       WHERE p.experiment = ?`,
+       WHERE p.experiment = ? AND p.variant = ? AND p.sheets > 0`;
+  const key = (variant: string) =>
+    metric.kind === "units" ? [experiment, variant] : [metric.item, experiment, variant];
+  const variants = allRows<{ variant: string; sheets: number; units: number }>(
+    prepare(
+      `SELECT variant, SUM(sheets) AS sheets, SUM(units) AS units FROM rollup_experiment_players
+       WHERE experiment = ? GROUP BY variant`,
     ),
-    [metric.item, experiment],
+    [experiment],
   );
+  return variants.map(({ variant, sheets: allSheets, units }) => {
+    // One pass, shifted by the variant's units per sheet (for an item, its units per sheet from
+    // the item rollup), which lies near the mean of the players' metric: the sums of deviations
+    // from it stay small, so the variance keeps its digits without a second pass over the join.
+    const shift = metric.kind === "units" ? units / allSheets : firstRow<{ units: number }>(
+      prepare(
+        `SELECT COALESCE(SUM(units), 0) AS units FROM rollup_experiment_items
+         WHERE experiment = ? AND item = ? AND variant = ?`,
+      ),
+      [experiment, metric.item, variant],
+    ).units / allSheets;
+    const { n, sheets, s1, s2 } = firstRow<{ n: number; sheets: number; s1: number; s2: number }>(
+      prepare(
+        `SELECT COUNT(*) AS n, SUM(sheets) AS sheets, SUM(value - ?) AS s1,
+           SUM((value - ?) * (value - ?)) AS s2 FROM (${players})`,
+      ),
+      [shift, shift, shift, ...key(variant)],
+    );
+    return {
+      variant,
+      n,
+      sheets,
+      mean: shift + s1 / n,
+      variance: n > 1 ? (s2 - s1 * s1 / n) / (n - 1) : NaN,
+    };
+  }).filter((stats) => stats.n > 0);
 }
 
 /** A sheet's units per minute in SQL over `stat_sheets s` and its units `u.units` (lib's lootRate). */

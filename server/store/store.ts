@@ -5,7 +5,6 @@ import type {
   AnomalyRow,
   ExperimentListing,
   ExperimentMetric,
-  ExperimentPlayer,
   GroupBy,
   GroupedAggregate,
   HeatmapGrid,
@@ -18,6 +17,7 @@ import type {
   StoredStatSheet,
   Timeseries,
   TimeseriesRequest,
+  VariantStats,
 } from "../../lib/mod.ts";
 
 /** What happened to one submitted sheet. */
@@ -61,8 +61,8 @@ export interface Store extends Disposable {
   listPlayers(request: PlayersRequest): Promise<PlayerRow[]>;
   /** Every experiment with its variants' sheets and players. */
   listExperiments(): Promise<ExperimentListing[]>;
-  /** One experiment's per-player sheets and metric totals (empty when unknown). */
-  experimentPlayers(experiment: string, metric: ExperimentMetric): Promise<ExperimentPlayer[]>;
+  /** One experiment's variants summarised over players (lib's `summarizeVariants`; empty when unknown). */
+  experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]>;
   /** A page of sheets the anomaly rules flag (lib/anomalies.ts), newest first. */
   anomalies(request: AnomaliesRequest): Promise<AnomalyRow[]>;
   /** Deletes every sheet, returning how many there were. */
