@@ -7,10 +7,14 @@ import { DatabaseSync } from "node:sqlite";
 import { statSync } from "node:fs";
 import {
   createClient,
+  findScenario,
   fingerprintStatSheet,
   formatCount,
+  formatScenario,
+  parseScenario,
   prepareSheets,
   simulateMatches,
+  simulateScenario,
   type StatSheet,
 } from "../lib/mod.ts";
 import { formatTable, readFlags } from "../cli/_terminal.ts";
@@ -31,7 +35,7 @@ the table and writes bench/results.json. Loopback only; about 4 minutes and up t
 files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
 
 Options:
-  --only LIST  Run only these sections, comma-separated letters (a–g; b and c need a,
+  --only LIST  Run only these sections, comma-separated letters (a–h; b and c need a,
                f comes with e), e.g. --only g for the hostile requests alone
   --help       Show this text
 
@@ -39,6 +43,7 @@ Environment:
   BENCH_INGEST_SHEETS   Sheets for figures a–c (default 100000)
   BENCH_READ_SIZES      Database sizes for figure e, comma-separated (default 10000,100000,1000000)
   BENCH_WRK_SECONDS     Seconds of each wrk run for figure d (default 10)
+  BENCH_EXPERIMENT_SHEETS  Sheets of the experiment dataset of figure h (default 1000000)
 
 Quick look: BENCH_INGEST_SHEETS=20000 BENCH_READ_SIZES=2000,10000 BENCH_WRK_SECONDS=3 deno task bench`;
 
@@ -59,6 +64,7 @@ const READ_SIZES = (Deno.env.get("BENCH_READ_SIZES") ?? "10000,100000,1000000").
   Number,
 );
 const WRK_SECONDS = Number(Deno.env.get("BENCH_WRK_SECONDS") ?? 10);
+const EXPERIMENT_SHEETS = Number(Deno.env.get("BENCH_EXPERIMENT_SHEETS") ?? 1_000_000);
 const figures: Figure[] = [];
 const GAME_MODES = ["solo", "duos", "squads"] as const;
 const started = performance.now();
@@ -66,7 +72,7 @@ const flags = readFlags(USAGE, { only: { type: "string" } });
 if (typeof flags === "number") Deno.exit(flags);
 const ONLY = flags.values.only;
 const SECTIONS = new Set(
-  (ONLY ?? "a,b,c,d,e,f,g").split(",").map((section) => section.trim()),
+  (ONLY ?? "a,b,c,d,e,f,g,h").split(",").map((section) => section.trim()),
 );
 const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
 /** Server processes still running, stopped when the run is interrupted. */
@@ -360,6 +366,10 @@ async function main() {
     await benchHostile();
     log("g done");
   }
+  if (SECTIONS.has("h")) {
+    await benchExperiment();
+    log("h done");
+  }
   printTable();
   if (ONLY === undefined) await writeResults();
   else console.log("\n--only given: bench/results.json (the full run's record) left as it was");
@@ -508,6 +518,58 @@ async function benchHostile(): Promise<void> {
     target: "≤ 300 MiB",
     met: peakRss <= 300 * 2 ** 20 && suite5xx === 0,
   });
+}
+
+/**
+ * (h) `GET /api/experiments/drop_boost` on battle_royale_ab grown to BENCH_EXPERIMENT_SHEETS
+ * sheets, with a pool of 20,000 returning players: the analysis reads the per-player rollup
+ * (one row per player), so its cost follows players, not sheets.
+ */
+async function benchExperiment(): Promise<void> {
+  const ab = findScenario("battle_royale_ab")!;
+  const file = formatScenario(ab);
+  const scenario = parseScenario({
+    ...file,
+    players: { ...(file.players as Record<string, unknown>), pool_size: 20_000 },
+  });
+  const dbPath = `${workDir}/experiment.db`;
+  {
+    using store = openSqliteStore(dbPath);
+    const t0 = performance.now();
+    let stored = 0;
+    let chunk: StatSheet[] = [];
+    for (const sheet of simulateScenario(scenario, { matches: 100_000, seed: 17 })) {
+      chunk.push(sheet);
+      if (chunk.length === 5_000 || stored + chunk.length >= EXPERIMENT_SHEETS) {
+        await store.insertSheets(prepareSheets(chunk, new Date()));
+        stored += chunk.length;
+        chunk = [];
+        if (stored >= EXPERIMENT_SHEETS) break;
+      }
+    }
+    log(
+      `experiment dataset at ${formatCount(stored)} sheets (${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s)`,
+    );
+  }
+  await using server = await startTrackedServer(["--db", dbPath]);
+  for (const [label, query] of [["units", ""], ["item:medkit", "?metric=item:medkit"]]) {
+    const { p50, p99 } = await measureLatency(
+      () => `${server.url}/api/experiments/drop_boost${query}`,
+      100,
+    );
+    figures.push({
+      id: "h",
+      name: `/api/experiments/drop_boost (${label}) at ${
+        formatCount(EXPERIMENT_SHEETS)
+      }: p50 (p99 ${p99.toFixed(2)} ms)`,
+      value: p50,
+      unit: "ms",
+      target: "p50 ≤ 50 ms",
+      met: p50 <= 50,
+    });
+  }
 }
 
 async function writeResults() {

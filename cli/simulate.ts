@@ -13,6 +13,7 @@ import {
   formatCount,
   formatUploadProgress,
   lastScenarioTimestamp,
+  listCheaters,
   MAX_FUTURE_MS,
   type Scenario,
   type ScenarioOptions,
@@ -59,6 +60,10 @@ Options:
   --server URL        Server to upload to (env LOOT_SERVER, default http://localhost:5000)
   --batch-size N      Sheets per upload request, 1–5000 (default 500)
   --concurrency N     Upload requests in flight, 1–64 (default 2)
+  --cheaters F        Game scenarios: share of players (0–1) who cheat in every match (default 0);
+                      who cheated is written to the --cheaters-out file, so detection can be scored
+  --cheaters-out PATH Where to list the cheaters (default <--out>.cheaters.json, or
+                      outputs/cheaters.json when uploading or writing to stdout)
   --generate-only     Write NDJSON instead of uploading
   --out PATH          With --generate-only: file to write, - for stdout (default outputs/stat_sheets.ndjson)
   --help              Show this text`;
@@ -72,6 +77,7 @@ const FLAG_OF: Record<string, string> = {
   seed: "--seed",
   startTime: "--start-time",
   matchPrefix: "--run-prefix",
+  cheaters: "--cheaters",
 };
 
 async function main(): Promise<number> {
@@ -89,6 +95,8 @@ async function main(): Promise<number> {
     concurrency: { type: "string" },
     "generate-only": { type: "boolean" },
     out: { type: "string" },
+    cheaters: { type: "string" },
+    "cheaters-out": { type: "string" },
   });
   if (typeof flags === "number") return flags;
   const { values } = flags;
@@ -112,6 +120,7 @@ async function main(): Promise<number> {
       seed: readIntegerFlag("seed", values.seed, SIMULATION_LIMITS.seed),
       startTime: values["start-time"],
       matchPrefix: values["run-prefix"],
+      cheaters: readShareFlag("cheaters", values.cheaters),
     };
     options = { ...settings, matchPrefix: chooseScenarioPrefix(scenario, settings) };
     batchSize = readIntegerFlag("batch-size", values["batch-size"], { min: 1, max: 5_000 }) ?? 500;
@@ -126,6 +135,12 @@ async function main(): Promise<number> {
       error.problems.map((problem) => renameOption(problem.path, problem.message)).join("\n"),
       USAGE,
     );
+  }
+  if (options.cheaters) {
+    const out = values.out ?? "outputs/stat_sheets.ndjson";
+    const path = values["cheaters-out"] ??
+      (values["generate-only"] && out !== "-" ? `${out}.cheaters.json` : "outputs/cheaters.json");
+    await writeCheaters(scenario, options, path);
   }
   if (values["generate-only"]) {
     return await writeNdjson(scenario, options, values.out ?? "outputs/stat_sheets.ndjson");
@@ -289,6 +304,37 @@ async function writeNdjson(
   const notice = overwrote();
   if (notice) console.error(notice);
   return 0;
+}
+
+/** A share from 0 to 1, or undefined when the flag is absent. */
+function readShareFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 0 && value <= 1)) {
+    throw new FlagError(`--${name} must be a share of players from 0 to 1, got ${text}`);
+  }
+  return value;
+}
+
+/** The side file naming who cheated, so a detector can be scored against it. */
+async function writeCheaters(
+  scenario: Scenario,
+  options: ScenarioOptions,
+  path: string,
+): Promise<void> {
+  const players = listCheaters(scenario, options);
+  const body = {
+    scenario: scenario.name,
+    seed: options.seed ?? SIMULATION_DEFAULTS.seed,
+    cheaters: options.cheaters,
+    match_prefix: options.matchPrefix,
+    players,
+  };
+  const file = await openForWriting(path);
+  const writer = file.writable.getWriter();
+  await writer.write(new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`));
+  await writer.close();
+  console.error(`Listed ${players.length} cheating players in ${path}`);
 }
 
 async function openForWriting(path: string): Promise<Deno.FsFile> {

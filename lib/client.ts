@@ -1,4 +1,6 @@
 import type { Aggregate, HeatmapGrid, HeatmapPoints, StatSheet, StoredStatSheet } from "./types.ts";
+import type { AnomalyRow } from "./anomalies.ts";
+import type { ExperimentAnalysis, ExperimentListing } from "./experiment.ts";
 import type {
   GroupBy,
   GroupedAggregate,
@@ -197,6 +199,34 @@ export interface LootClient {
   ): Promise<HeatmapGrid>;
   /** Deletes every stored sheet; needs the server's admin key. */
   clear(adminKey: string): Promise<{ deleted: number }>;
+  /** Every experiment with its variants' sheets and players: `GET /api/experiments`. */
+  experiments(): Promise<ExperimentListing[]>;
+  /** Welch's t-tests against control and the SRM check: `GET /api/experiments/:name`. */
+  experiment(name: string, query?: ExperimentQuery): Promise<ExperimentAnalysis>;
+  /** One page of flagged sheets, newest first: `GET /api/anomalies`. */
+  anomalies(
+    query?: { limit?: number; cursor?: string; game_mode?: string },
+  ): Promise<AnomaliesPage>;
+}
+
+/** Options of `GET /api/experiments/:name`. */
+export interface ExperimentQuery {
+  /** `units` (default) or `item:<item>`. */
+  metric?: string;
+  /** The control variant (default `control`). */
+  control?: string;
+  /** Planned shares per variant in variant-name order, e.g. `[0.5, 0.5]` (default equal). */
+  split?: readonly number[];
+  /** Significance level (default 0.05). */
+  alpha?: number;
+}
+
+/** One page of `GET /api/anomalies`. */
+export interface AnomaliesPage {
+  /** Flagged sheets, newest first. */
+  data: AnomalyRow[];
+  /** Cursor of the next page; null on the last. */
+  next: string | null;
 }
 
 /**
@@ -274,6 +304,19 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Loot
     async heatmapGrid(item, { bins, ...filter }) {
       const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery({ bins, ...filter })}`;
       return (await send<{ data: HeatmapGrid }>("GET", path)).data;
+    },
+    async experiments() {
+      return (await send<{ data: ExperimentListing[] }>("GET", "/api/experiments")).data;
+    },
+    async experiment(name, query = {}) {
+      const path = `/api/experiments/${encodeURIComponent(name)}${
+        toQuery({ ...query, split: query.split?.join(",") })
+      }`;
+      return (await send<{ data: ExperimentAnalysis }>("GET", path)).data;
+    },
+    async anomalies(query = {}) {
+      const { data, next } = await send<AnomaliesPage>("GET", `/api/anomalies${toQuery(query)}`);
+      return { data, next };
     },
     async clear(adminKey) {
       const body = await send<{ deleted: number }>("POST", "/api/clear", {

@@ -9,6 +9,7 @@ import { MAX_BINS } from "./heatmap.ts";
 import { describeBadItemName } from "./items.ts";
 import { parseIsoTimestamp } from "./timestamps.ts";
 import { countCharacters } from "./validate.ts";
+import type { ExperimentMetric, ExperimentRequest } from "./experiment.ts";
 import {
   bucketStartOf,
   GROUP_BY_DIMENSIONS,
@@ -38,6 +39,10 @@ export interface AggregateFilter {
   matchPrefix?: string;
   /** Only sheets of this game mode (`game_mode` parameter). */
   gameMode?: string;
+  /** Only sheets of this experiment (`experiment` parameter). */
+  experiment?: string;
+  /** Only sheets of this variant (`variant` parameter). */
+  variant?: string;
   /** Inclusive lower bound on the sheet's timestamp, epoch ms. */
   sinceMs?: number;
   /** Exclusive upper bound on the sheet's timestamp, epoch ms. */
@@ -215,7 +220,101 @@ export function parseHeatmapQuery(item: string, search: URLSearchParams): Heatma
   });
 }
 
-const AGGREGATE_PARAMS = ["match_id", "match_prefix", "game_mode", "since", "until"] as const;
+/** Checks `GET /api/experiments`: no query parameters. */
+export function parseExperimentsQuery(search: URLSearchParams): Record<never, never> {
+  return collect(search, [], () => ({}));
+}
+
+/**
+ * Parses `GET /api/experiments/:name`: `metric` (`units` or `item:<item>`, default `units`),
+ * `control` (default `control`), `split` (comma-separated positive shares) and `alpha` (0 to 1,
+ * exclusive; default 0.05).
+ */
+export function parseExperimentQuery(name: string, search: URLSearchParams): ExperimentRequest {
+  return collect(search, ["metric", "control", "split", "alpha"], (read) => {
+    const bad = describeBadItemName(name);
+    if (bad) read.problem("experiment", `experiment name ${bad}`);
+    const metricText = search.get("metric") ?? "units";
+    let metric: ExperimentMetric = { kind: "units" };
+    if (metricText.startsWith("item:")) {
+      const item = metricText.slice(5);
+      const badItem = describeBadItemName(item);
+      if (badItem) read.problem("metric", `metric item:<item> needs an item name: it ${badItem}`);
+      metric = { kind: "item", item };
+    } else if (metricText !== "units") {
+      read.problem(
+        "metric",
+        `metric must be units or item:<item>, got ${JSON.stringify(clip(metricText))}`,
+      );
+    }
+    const control = read.item("control") ?? "control";
+    let split: number[] | undefined;
+    const splitText = search.get("split");
+    if (splitText !== null) {
+      const parts = splitText.split(",");
+      const shares = parts.map((
+        part,
+      ) => (/^\s*\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(part) ? Number(part) : NaN));
+      if (parts.length > 64 || shares.some((share) => !(share > 0) || !Number.isFinite(share))) {
+        read.problem(
+          "split",
+          `split must be positive numbers separated by commas, one per variant (e.g. 0.5,0.5), got ${
+            JSON.stringify(clip(splitText))
+          }`,
+        );
+      } else split = shares;
+    }
+    let alpha = 0.05;
+    const alphaText = search.get("alpha");
+    if (alphaText !== null) {
+      alpha = /^\s*\d*\.?\d+([eE][-+]?\d+)?\s*$/.test(alphaText) ? Number(alphaText) : NaN;
+      if (!(alpha > 0 && alpha < 1)) {
+        read.problem(
+          "alpha",
+          `alpha must be a number between 0 and 1 (exclusive), got ${
+            JSON.stringify(clip(alphaText))
+          }`,
+        );
+      }
+    }
+    return { name, metric, control, split, alpha };
+  });
+}
+
+/** Default and largest page of `GET /api/anomalies`. */
+export const ANOMALIES_PAGE: Readonly<{ fallback: number; max: number }> = Object.freeze({
+  fallback: 100,
+  max: 1_000,
+});
+
+/** What `GET /api/anomalies` asks for. */
+export interface AnomaliesRequest {
+  /** Flagged sheets per page (default 100, at most 1,000). */
+  limit: number;
+  /** Only sheets with a smaller id (the `next` of the previous page). */
+  beforeId?: number;
+  /** Only sheets of this game mode. */
+  gameMode?: string;
+}
+
+/** Parses the query of `GET /api/anomalies`. */
+export function parseAnomaliesQuery(search: URLSearchParams): AnomaliesRequest {
+  return collect(search, ["limit", "cursor", "game_mode"], (read) => ({
+    limit: read.integer("limit", { min: 1, max: ANOMALIES_PAGE.max }) ?? ANOMALIES_PAGE.fallback,
+    beforeId: read.integer("cursor", { min: 1, max: Number.MAX_SAFE_INTEGER }),
+    gameMode: read.item("game_mode"),
+  }));
+}
+
+const AGGREGATE_PARAMS = [
+  "match_id",
+  "match_prefix",
+  "game_mode",
+  "experiment",
+  "variant",
+  "since",
+  "until",
+] as const;
 const STATS_PARAMS = [
   ...AGGREGATE_PARAMS,
   "player_id",
@@ -239,6 +338,8 @@ function readAggregateFilter(read: ParamReader): AggregateFilter {
     match_id: read.id("match_id"),
     matchPrefix: read.id("match_prefix"),
     gameMode: read.item("game_mode"),
+    experiment: read.item("experiment"),
+    variant: read.item("variant"),
     sinceMs: read.time("since"),
     untilMs: read.time("until"),
   };

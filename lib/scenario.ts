@@ -6,6 +6,12 @@
  * @module
  */
 import { ProblemList, ValidationError } from "./errors.ts";
+import {
+  assignmentPoint,
+  assignVariant,
+  type Experiment,
+  type ExperimentVariant,
+} from "./experiment.ts";
 import { hashJson } from "./fingerprint.ts";
 import { MAP_SIZE } from "./heatmap.ts";
 import { describeBadItemName } from "./items.ts";
@@ -109,6 +115,8 @@ export interface GameScenario {
   players: PlayerPool;
   /** When matches start. */
   schedule: MatchSchedule;
+  /** An A/B experiment every player of the pool is assigned to (see lib/experiment.ts); optional. */
+  experiment?: Experiment;
 }
 
 /** What the simulator plays: see {@link ClassicScenario} and {@link GameScenario}. */
@@ -130,6 +138,11 @@ export interface ScenarioOptions {
   playersPerMatch?: number;
   /** Classic only: largest count of one item (drop tables set their own). */
   maxPerItem?: number;
+  /**
+   * Game scenarios only: share of the pool's players (0 to 1, default 0) who cheat in every match
+   * they play; see {@link listCheaters} for who, and the README for what their sheets look like.
+   */
+  cheaters?: number;
 }
 
 /** Ranges a scenario file's numbers must lie in. */
@@ -161,8 +174,11 @@ export const SCENARIO_LIMITS: Readonly<{
 
 const TOP_FIELDS = {
   classic: ["name", "kind", "description"],
-  game: ["name", "kind", "description", "modes", "zones", "players", "schedule"],
+  game: ["name", "kind", "description", "modes", "zones", "players", "schedule", "experiment"],
 };
+const EXPERIMENT_FIELDS = ["name", "variants"];
+const MAX_VARIANTS = 16;
+const VARIANT_FIELDS = ["name", "share", "drop_multipliers"];
 const MODE_FIELDS = ["name", "share", "players_per_match", "duration_seconds", "drop_table"];
 const ZONE_FIELDS = ["name", "center", "spread", "weight"];
 const POOL_FIELDS = ["pool_size", "matches_per_level", "max_level", "loot_bonus_per_10_levels"];
@@ -247,10 +263,44 @@ const BATTLE_ROYALE_FILE = {
   },
 };
 
-/** The scenarios every task knows by name: `classic` (the default) and `battle_royale`. */
+/**
+ * Multiplier on every item's expected units in `battle_royale_ab`'s treatment: +10% before the
+ * drop tables' caps.
+ */
+export const AB_TREATMENT_LIFT = 1.1;
+
+/** `battle_royale` with an A/B test of a 10% richer drop table, players split half and half. */
+const BATTLE_ROYALE_AB_FILE = {
+  ...BATTLE_ROYALE_FILE,
+  name: "battle_royale_ab",
+  description:
+    "battle_royale with experiment drop_boost: half the players (by a hash of their id) get 10% more expected loot of every item",
+  experiment: {
+    name: "drop_boost",
+    variants: [
+      { name: "control", share: 1 },
+      {
+        name: "treatment",
+        share: 1,
+        drop_multipliers: Object.fromEntries(
+          Object.keys(BATTLE_ROYALE_FILE.modes[0]!.drop_table).map((item) => [
+            item,
+            AB_TREATMENT_LIFT,
+          ]),
+        ),
+      },
+    ],
+  },
+};
+
+/**
+ * The scenarios every task knows by name: `classic` (the default), `battle_royale` and
+ * `battle_royale_ab` (the same game running the `drop_boost` experiment).
+ */
 export const BUILTIN_SCENARIOS: readonly Scenario[] = Object.freeze([
   parseScenario(CLASSIC_FILE),
   parseScenario(BATTLE_ROYALE_FILE),
+  parseScenario(BATTLE_ROYALE_AB_FILE),
 ]);
 
 /** The scenario runs use unless told otherwise: `classic`, today's generator. */
@@ -356,6 +406,20 @@ export function formatScenario(scenario: Scenario): Record<string, unknown> {
       matches_per_hour: scenario.schedule.matchesPerHour,
       hourly_weights: [...scenario.schedule.hourlyWeights],
     },
+    ...(scenario.experiment ? { experiment: formatExperiment(scenario.experiment) } : {}),
+  };
+}
+
+function formatExperiment(experiment: Experiment): Record<string, unknown> {
+  return {
+    name: experiment.name,
+    variants: experiment.variants.map((variant) => ({
+      name: variant.name,
+      share: variant.share,
+      ...(Object.keys(variant.dropMultipliers).length > 0
+        ? { drop_multipliers: { ...variant.dropMultipliers } }
+        : {}),
+    })),
   };
 }
 
@@ -405,8 +469,91 @@ function collectScenario(value: unknown, problems: ProblemList): Scenario | unde
       );
     }
   }
+  const experiment = value.experiment === undefined
+    ? undefined
+    : readExperiment(value.experiment, parsedModes, report);
   if (name === undefined || !modes || !zones || !players || !schedule) return undefined;
-  return { kind, name, description, modes, zones, players, schedule };
+  if (value.experiment !== undefined && !experiment) return undefined;
+  return {
+    kind,
+    name,
+    description,
+    modes,
+    zones,
+    players,
+    schedule,
+    ...(experiment ? { experiment } : {}),
+  };
+}
+
+function readExperiment(
+  value: unknown,
+  modes: readonly GameMode[],
+  report: Report,
+): Experiment | undefined {
+  const path = "experiment";
+  if (!isPlainObject(value)) return void report(path, `must be an object, got ${typeName(value)}`);
+  checkKnownFields(value, path, EXPERIMENT_FIELDS, report);
+  const name = readName(value.name, `${path}.name`, report, true);
+  const items = new Set(modes.flatMap((mode) => Object.keys(mode.dropTable)));
+  const list = readList(
+    value.variants,
+    `${path}.variants`,
+    MAX_VARIANTS,
+    report,
+    (entry, entryPath, entryReport) => readVariant(entry, entryPath, entryReport, items),
+  );
+  const variants = allDefined(list);
+  if (!variants) return undefined;
+  requireUniqueNames(variants, `${path}.variants`, report);
+  requirePositiveSum(variants.map((variant) => variant.share), `${path}.variants`, "share", report);
+  if (variants.length < 2) {
+    report(`${path}.variants`, `must have at least 2 variants, got ${variants.length}`);
+  }
+  if (!variants.some((variant) => variant.name === "control")) {
+    report(`${path}.variants`, `must include a variant named "control"`);
+  }
+  if (name === undefined || variants.length < 2) return undefined;
+  if (!variants.some((variant) => variant.name === "control")) return undefined;
+  return { name, variants };
+}
+
+function readVariant(
+  value: unknown,
+  path: string,
+  report: Report,
+  items: ReadonlySet<string>,
+): ExperimentVariant | undefined {
+  if (!isPlainObject(value)) return void report(path, `must be an object, got ${typeName(value)}`);
+  checkKnownFields(value, path, VARIANT_FIELDS, report);
+  const name = readName(value.name, `${path}.name`, report, true);
+  const share = readNumber(value.share, `${path}.share`, report, { min: 0, max: 1e9 });
+  const multipliers: Record<string, number> = {};
+  let valid = true;
+  if (value.drop_multipliers !== undefined) {
+    const table = value.drop_multipliers;
+    if (!isPlainObject(table)) {
+      report(
+        `${path}.drop_multipliers`,
+        `must be an object of item name to a factor, got ${typeName(table)}`,
+      );
+      valid = false;
+    } else {
+      for (const [item, factor] of Object.entries(table)) {
+        const itemPath = `${path}.drop_multipliers.${item}`;
+        if (!items.has(item)) {
+          report(itemPath, `names an item in no drop table (they have ${[...items].join(", ")})`);
+          valid = false;
+          continue;
+        }
+        const read = readNumber(factor, itemPath, report, { min: 0, max: 100 });
+        if (read === undefined) valid = false;
+        else multipliers[item] = read;
+      }
+    }
+  }
+  if (name === undefined || share === undefined || !valid) return undefined;
+  return { name, share, dropMultipliers: multipliers };
 }
 
 function readMode(value: unknown, path: string, report: Report): GameMode | undefined {
@@ -742,11 +889,15 @@ export function* simulateScenario(
   options: ScenarioOptions = {},
 ): Generator<StatSheet, void, undefined> {
   if (scenario.kind === "classic") {
+    refuseClassicCheaters(options);
     yield* simulateMatches(toClassicOptions(options));
     return;
   }
   const run = resolveGameRun(scenario, options);
   const streams = createStreams(run.seed);
+  const { experiment } = scenario;
+  // Cheaters draw from a stream of their own, so honest players' sheets do not depend on them.
+  const cheats = createRandom((run.seed + Math.imul(4, 0x6d2b79f5)) >>> 0);
   const pool = createPlayerPool(scenario.players, streams.matchmaking);
   const clock = createMatchClock(scenario.schedule, Date.parse(run.startTime));
   const pickMode = createWeightedPicker(scenario.modes.map((mode) => mode.share));
@@ -763,21 +914,25 @@ export function* simulateScenario(
     const table = tables[modeIndex]!;
     const matchId = `${run.matchPrefix}_${String(match).padStart(idWidth, "0")}`;
     for (const player of pool.draw(mode.playersPerMatch)) {
+      const playerId = pool.id(player);
+      const variant = experiment ? assignVariant(experiment, playerId) : undefined;
       const level = pool.level(player);
       const bonus = 1 + scenario.players.lootBonusPer10Levels * (level - 1) / 10;
       const lootedItems: Record<string, number> = {};
       const locations: Record<string, ItemLocation> = {};
       for (const [item, rate] of table) {
-        const count = Math.min(rate.max, drawPoisson(random, rate.mean * bonus));
+        // A factor of 1 leaves the mean, and so every draw, exactly as without the experiment.
+        const mean = rate.mean * bonus * (variant?.dropMultipliers[item] ?? 1);
+        const count = Math.min(rate.max, drawPoisson(random, mean));
         lootedItems[item] = count;
         if (count > 0) {
           locations[item] = dropAround(scenario.zones[pickZone(random)]!, random);
         }
       }
       const matchDuration = random.integer(mode.durationSeconds.min, mode.durationSeconds.max);
-      yield {
+      const sheet: StatSheet = {
         match_id: matchId,
-        player_id: pool.id(player),
+        player_id: playerId,
         // The sheet is sent when the player's match ends.
         timestamp: formatSecond(matchStart + matchDuration * 1000),
         looted_items: lootedItems,
@@ -786,8 +941,82 @@ export function* simulateScenario(
         player_level: level,
         game_mode: mode.name,
       };
+      if (experiment && variant) {
+        sheet.experiment = experiment.name;
+        sheet.variant = variant.name;
+      }
+      if (isCheater(run, playerId)) cheat(sheet, table, run.seed, cheats);
+      yield sheet;
       pool.played(player);
     }
+  }
+}
+
+/**
+ * The players of a game scenario's pool who cheat in a run with these options (`cheaters` share,
+ * chosen by a hash of the seed and the player id), sorted. Every sheet they send is implausible,
+ * so a detector is scored by sheet against this list.
+ */
+export function listCheaters(scenario: Scenario, options: ScenarioOptions = {}): string[] {
+  if (scenario.kind === "classic") {
+    refuseClassicCheaters(options);
+    return [];
+  }
+  const run = resolveGameRun(scenario, options);
+  if (run.cheaters === 0) return [];
+  const pool = createPlayerPool(scenario.players, createRandom(0));
+  const found: string[] = [];
+  for (let player = 0; player < scenario.players.size; player++) {
+    const id = pool.id(player);
+    if (isCheater(run, id)) found.push(id);
+  }
+  return found;
+}
+
+function refuseClassicCheaters(options: ScenarioOptions): void {
+  if (options.cheaters === undefined || options.cheaters === 0) return;
+  throw new ValidationError([{
+    path: "cheaters",
+    message:
+      "cheaters applies to game scenarios only (classic has no returning players): use battle_royale or a scenario file",
+  }], { summary: "Invalid simulation options" });
+}
+
+function isCheater(run: GameRun, playerId: string): boolean {
+  return run.cheaters > 0 && assignmentPoint(`cheaters_${run.seed}`, playerId) < run.cheaters;
+}
+
+/**
+ * Turns an honest sheet into a cheater's: every item of the drop table at 4–8 times its cap (at
+ * least 4), half the time a match of 30–120 s, and by the player's style (a hash, fixed per
+ * player) every located item off the map, or every item at one point that never changes, or the
+ * honest locations kept.
+ */
+function cheat(
+  sheet: StatSheet,
+  table: readonly (readonly [string, DropRate])[],
+  seed: number,
+  random: Random,
+): void {
+  for (const [item, rate] of table) {
+    sheet.looted_items[item] = Math.max(1, rate.max) * random.integer(4, 8);
+  }
+  if (random.next() < 0.5) sheet.match_duration = random.integer(30, 120);
+  const style = Math.floor(assignmentPoint(`cheat_style_${seed}`, sheet.player_id) * 3);
+  const round1 = (value: number) => Math.round(value * 10) / 10;
+  if (style === 0) {
+    for (const [item] of table) {
+      sheet.locations[item] = [
+        round1(MAP_SIZE.width + random.uniform(5, 50)),
+        round1(random.uniform(0, MAP_SIZE.height)),
+      ];
+    }
+  } else if (style === 1) {
+    const spot: ItemLocation = [
+      round1(assignmentPoint(`spot_x_${seed}`, sheet.player_id) * MAP_SIZE.width),
+      round1(assignmentPoint(`spot_y_${seed}`, sheet.player_id) * MAP_SIZE.height),
+    ];
+    for (const [item] of table) sheet.locations[item] = [spot[0], spot[1]];
   }
 }
 
@@ -844,6 +1073,8 @@ export function chooseScenarioPrefix(scenario: Scenario, options: ScenarioOption
     seed: options.seed ?? SIMULATION_DEFAULTS.seed,
     items: [...items].sort(),
     startTime: canonicalInstant(scenarioStartTime(scenario, options)),
+    // Only when set, so runs without cheaters keep the prefixes they always had.
+    ...(options.cheaters ? { cheaters: options.cheaters } : {}),
   };
   return `${scenario.name.slice(0, 20).replace(/_+$/, "")}_${hashJson(identity).slice(0, 6)}`;
 }
@@ -872,6 +1103,7 @@ function toClassicOptions(options: ScenarioOptions): SimulationOptions {
 
 interface GameRun {
   seed: number;
+  cheaters: number;
   matches: number;
   startTime: string;
   matchPrefix: string;
@@ -919,6 +1151,13 @@ function resolveGameRun(scenario: GameScenario, options: ScenarioOptions): GameR
       });
     }
   }
+  const cheaters = options.cheaters ?? 0;
+  if (typeof cheaters !== "number" || !(cheaters >= 0 && cheaters <= 1)) {
+    problems.push({
+      path: "cheaters",
+      message: `cheaters must be a share of players from 0 to 1, got ${cheaters}`,
+    });
+  }
   if (options.items !== undefined && options.items.length === 0) {
     problems.push({ path: "items", message: "items must name at least one item" });
   }
@@ -936,6 +1175,7 @@ function resolveGameRun(scenario: GameScenario, options: ScenarioOptions): GameR
   }
   return {
     seed,
+    cheaters,
     matches,
     startTime,
     matchPrefix: options.matchPrefix ?? chooseScenarioPrefix(scenario, options),

@@ -27,6 +27,10 @@ export interface StatSheet {
   player_level?: number;
   /** Game mode of the match (`solo`, `squads`…), same pattern as item names; absent for old clients. */
   game_mode?: string;
+  /** A/B experiment the player takes part in (item-name pattern); requires `variant`. */
+  experiment?: string;
+  /** The player's variant in `experiment` (item-name pattern, e.g. `control`). */
+  variant?: string;
   /** Unknown top-level fields the client sent, kept verbatim and returned by listings. */
   extra?: Record<string, unknown>;
 }
@@ -59,6 +63,10 @@ export interface StoredStatSheet {
   player_level: number | null;
   /** Game mode of the match; null when the client did not send one. */
   game_mode: string | null;
+  /** A/B experiment of the sheet; null when the client sent none. */
+  experiment: string | null;
+  /** Variant in `experiment`; null when the client sent none. */
+  variant: string | null;
   /** Unknown top-level fields the client sent, verbatim; null when there were none. */
   extra: Record<string, unknown> | null;
 }

@@ -36,6 +36,8 @@ const KNOWN_FIELDS = new Set([
   "match_duration",
   "player_level",
   "game_mode",
+  "experiment",
+  "variant",
 ]);
 /** Fields the server assigns: a client sending them is confused about what it is talking to. */
 const SERVER_FIELDS = new Set(["id", "created_at"]);
@@ -146,6 +148,14 @@ function collectStatSheet(
   const matchDuration = readMetric(value, "match_duration", report);
   const playerLevel = readMetric(value, "player_level", report);
   const gameMode = readName(value, "game_mode", report);
+  const experiment = readName(value, "experiment", report);
+  const variant = readName(value, "variant", report);
+  if (experiment !== undefined && variant === undefined && value.variant == null) {
+    report("variant", `is required when experiment is given (experiment ${experiment})`);
+  }
+  if (variant !== undefined && experiment === undefined && value.experiment == null) {
+    report("experiment", `is required when variant is given (variant ${variant})`);
+  }
   const extra = readExtra(value, report);
   if (problems.total > before) return undefined;
 
@@ -160,6 +170,8 @@ function collectStatSheet(
   if (matchDuration !== undefined) sheet.match_duration = matchDuration;
   if (playerLevel !== undefined) sheet.player_level = playerLevel;
   if (gameMode !== undefined) sheet.game_mode = gameMode;
+  if (experiment !== undefined) sheet.experiment = experiment;
+  if (variant !== undefined) sheet.variant = variant;
   if (extra !== undefined) sheet.extra = extra;
   return sheet;
 }

@@ -13,6 +13,7 @@ import { createHeatmapRoutes } from "./routes/heatmap.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createIngestRoutes } from "./routes/ingest.ts";
 import { createPlayersRoutes } from "./routes/players.ts";
+import { createAnomaliesRoutes, createExperimentsRoutes } from "./routes/experiments.ts";
 import { createStatsRoutes } from "./routes/stats.ts";
 import { createTimeseriesRoutes } from "./routes/timeseries.ts";
 import type { Store } from "./store/store.ts";
@@ -56,6 +57,8 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
   app.route("/api/heatmap", createHeatmapRoutes(deps));
   app.route("/api/timeseries", createTimeseriesRoutes(deps));
   app.route("/api/players", createPlayersRoutes(deps));
+  app.route("/api/experiments", createExperimentsRoutes(deps));
+  app.route("/api/anomalies", createAnomaliesRoutes(deps));
 
   const allowedMethods = indexRouteMethods(app);
   app.notFound((c) => {

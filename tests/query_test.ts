@@ -31,6 +31,8 @@ Deno.test("parseStatsQuery() reads every filter into the store's terms", () => {
       match_id: "m1",
       matchPrefix: "sim",
       gameMode: undefined,
+      experiment: undefined,
+      variant: undefined,
       sinceMs: Date.UTC(2025, 9, 23, 10),
       untilMs: Date.UTC(2025, 9, 24),
       player_id: "p1",
@@ -52,7 +54,7 @@ Deno.test("parseStatsQuery() names every bad parameter at once", () => {
       parseStatsQuery(query("limit=0&since=yesterday&item=Medkit&colour=red&limit=2&cursor=1.5"))
     ),
     [
-      'colour: Unknown query parameter "colour"; allowed here: match_id, match_prefix, game_mode, since, until, player_id, item, limit, offset, cursor',
+      'colour: Unknown query parameter "colour"; allowed here: match_id, match_prefix, game_mode, experiment, variant, since, until, player_id, item, limit, offset, cursor',
       "limit: Query parameter limit is given more than once",
       'since: since must be an ISO 8601 date-time such as 2025-10-23T10:30:00Z, got "yesterday"',
       'item: item must match ^[a-z][a-z0-9_]{0,63}$ (lowercase letter first, then up to 63 of a-z 0-9 _), got "Medkit"',
@@ -72,12 +74,14 @@ Deno.test("parseAggregateQuery() takes only the aggregate's filters", () => {
     match_id: undefined,
     matchPrefix: "sim_",
     gameMode: undefined,
+    experiment: undefined,
+    variant: undefined,
     groupBy: "day",
     sinceMs: undefined,
     untilMs: undefined,
   });
   deepStrictEqual(problemsOf(() => parseAggregateQuery(query("limit=5"))), [
-    'limit: Unknown query parameter "limit"; allowed here: match_id, match_prefix, game_mode, since, until, group_by',
+    'limit: Unknown query parameter "limit"; allowed here: match_id, match_prefix, game_mode, experiment, variant, since, until, group_by',
   ]);
   deepStrictEqual(problemsOf(() => parseAggregateQuery(query(`match_id=${"x".repeat(129)}`))), [
     "match_id: match_id must be 1 to 128 characters (Unicode code points), got 129",

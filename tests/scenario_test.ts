@@ -221,7 +221,11 @@ Deno.test("parseScenario() accepts the example file and every built-in, and form
     deepStrictEqual(parseScenario(formatScenario(scenario)), scenario);
     deepStrictEqual(parseScenario(JSON.parse(JSON.stringify(formatScenario(scenario)))), scenario);
   }
-  deepStrictEqual(BUILTIN_SCENARIOS.map((scenario) => scenario.name), ["classic", "battle_royale"]);
+  deepStrictEqual(BUILTIN_SCENARIOS.map((scenario) => scenario.name), [
+    "classic",
+    "battle_royale",
+    "battle_royale_ab",
+  ]);
   equal(BATTLE_ROYALE.modes.length, 3);
   equal(BATTLE_ROYALE.zones.length, 5);
 });
@@ -293,7 +297,7 @@ Deno.test("loadScenario() takes a built-in's name or a file, naming the file in 
   equal(loadScenario("battle_royale", read), BATTLE_ROYALE);
   throws(
     () => loadScenario("arcade", read),
-    /must be a built-in scenario \(classic, battle_royale\) or a JSON file, got "arcade"/,
+    /must be a built-in scenario \(classic, battle_royale, battle_royale_ab\) or a JSON file, got "arcade"/,
   );
   throws(() => loadScenario("missing.json", read), /missing\.json cannot be read \(No such file\)/);
   throws(() => loadScenario("broken.json", read), /broken\.json is not valid JSON/);

@@ -6,3 +6,4 @@ export * from "./specs.ts";
 export * from "./theme.ts";
 export * from "./render.ts";
 export * from "./analytics_specs.ts";
+export * from "./experiments.ts";

@@ -10,3 +10,4 @@ export * from "./steps.ts";
 export * from "./charts.ts";
 export * from "./display.ts";
 export * from "./sections.ts";
+export * from "./experiments.ts";

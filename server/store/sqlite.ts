@@ -5,8 +5,12 @@ import {
   addToCell,
   type Aggregate,
   type AggregateFilter,
+  type AnomaliesRequest,
+  type AnomalyRow,
   binIndexSql,
   createEmptyGrid,
+  type ExperimentListing,
+  type ExperimentMetric,
   findRollupResolution,
   type GroupBy,
   type GroupedAggregate,
@@ -24,6 +28,7 @@ import {
   type StoredStatSheet,
   type Timeseries,
   type TimeseriesRequest,
+  type VariantStats,
 } from "../../lib/mod.ts";
 import type { InsertOutcome, Store } from "./store.ts";
 import { readRollupAggregate } from "./sqlite_rollups.ts";
@@ -34,6 +39,7 @@ import {
   readTimeseries,
 } from "./sqlite_analytics.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
+import { readAnomalies, readExperiments, readExperimentStats } from "./sqlite_experiments.ts";
 import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
 import { GroupCommitWriter } from "./sqlite_writer.ts";
 
@@ -54,13 +60,15 @@ interface SheetRow {
   match_duration: number | null;
   player_level: number | null;
   game_mode: string | null;
+  experiment: string | null;
+  variant: string | null;
   extra: string | null;
   client_timestamp: string | null;
   sent_at: string | null;
 }
 
 const SHEET_COLUMNS =
-  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, game_mode, extra, client_timestamp, sent_at";
+  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, game_mode, experiment, variant, extra, client_timestamp, sent_at";
 
 /**
  * Opens (creating it and its folder when missing) a SQLite database through Deno's built-in
@@ -280,6 +288,18 @@ export class SqliteStore implements Store {
     return settle(() => readPlayers((sql) => this.#prepare(sql), request));
   }
 
+  listExperiments(): Promise<ExperimentListing[]> {
+    return settle(() => readExperiments((sql) => this.#prepare(sql)));
+  }
+
+  experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]> {
+    return settle(() => readExperimentStats((sql) => this.#prepare(sql), experiment, metric));
+  }
+
+  anomalies(request: AnomaliesRequest): Promise<AnomalyRow[]> {
+    return settle(() => readAnomalies((sql) => this.#prepare(sql), request));
+  }
+
   clear(): Promise<number> {
     return settle(() => {
       this.#db.exec("BEGIN IMMEDIATE");
@@ -290,7 +310,8 @@ export class SqliteStore implements Store {
         this.#db.exec(`DELETE FROM sheet_items; DELETE FROM stat_sheets; DELETE FROM rollup_items;
           DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;
           DELETE FROM rollup_groups; DELETE FROM rollup_group_items; DELETE FROM rollup_group_members;
-          DELETE FROM rollup_time; DELETE FROM rollup_time_items; DELETE FROM rollup_players;`);
+          DELETE FROM rollup_time; DELETE FROM rollup_time_items; DELETE FROM rollup_players;
+          DELETE FROM rollup_experiment_players; DELETE FROM rollup_experiment_items;`);
         this.#db.exec("COMMIT");
         return count;
       } catch (error) {
@@ -351,6 +372,8 @@ function buildSheetWhere(
   );
   add("s.player_id = ?", filter.player_id);
   add("s.game_mode = ?", filter.gameMode);
+  add("s.experiment = ?", filter.experiment);
+  add("s.variant = ?", filter.variant);
   add("s.ts_ms >= ?", filter.sinceMs);
   add("s.ts_ms < ?", filter.untilMs);
   add("s.id < ?", filter.beforeId);
@@ -398,6 +421,8 @@ function toStoredSheet(row: SheetRow): StoredStatSheet {
     match_duration: row.match_duration,
     player_level: row.player_level,
     game_mode: row.game_mode,
+    experiment: row.experiment,
+    variant: row.variant,
     extra: row.extra === null ? null : JSON.parse(row.extra),
   };
   if (row.sent_at !== null) {

@@ -8,7 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { binIndexSql, ROLLUP_RESOLUTIONS, type SheetFilter } from "../../lib/mod.ts";
 import { buildListSql } from "./sqlite.ts";
 import { readRollupAggregate } from "./sqlite_rollups.ts";
-import { ANALYTICS_RECOUNTS } from "./sqlite_schema.ts";
+import { ANALYTICS_RECOUNTS, EXPERIMENT_RECOUNTS } from "./sqlite_schema.ts";
 import { allRows, firstRow } from "./sqlite_rows.ts";
 
 /** Recounts every rollup from the sheets and lists each disagreement (none when consistent). */
@@ -59,7 +59,7 @@ export function checkRollups(path: string): string[] {
       problems.push(`heatmap rollup at ${bins} bins differs from a recount in ${differing} cells`);
     }
   }
-  for (const { table, recount } of ANALYTICS_RECOUNTS) {
+  for (const { table, recount } of [...ANALYTICS_RECOUNTS, ...EXPERIMENT_RECOUNTS]) {
     const { differing } = firstRow<{ differing: number }>(db.prepare(
       `SELECT (SELECT COUNT(*) FROM (SELECT * FROM ${table} EXCEPT SELECT * FROM (${recount}))) +
               (SELECT COUNT(*) FROM (SELECT * FROM (${recount}) EXCEPT SELECT * FROM ${table}))

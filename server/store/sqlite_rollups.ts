@@ -65,6 +65,10 @@ export class RollupDeltas {
   readonly #timeItems = new SummedRows(2);
   /** (mode or '*', player) → matches, units, and the latest match's time and level. */
   readonly #players = new Map<string, PlayerDelta>();
+  /** (experiment, variant, player) → sheets, units. */
+  readonly #experimentPlayers = new SummedRows(2);
+  /** (experiment, item, variant, player) → units. */
+  readonly #experimentItems = new SummedRows(1);
   readonly #items = new Map<string, number>();
   readonly #cells = new Map<
     string,
@@ -102,6 +106,13 @@ export class RollupDeltas {
       this.#time.add([interval, bucket, mode], [1, units]);
       for (const [item, count] of entries) {
         this.#timeItems.add([interval, item, bucket, mode], [count > 0 ? 1 : 0, count]);
+      }
+    }
+    if (sheet.experiment !== undefined && sheet.variant !== undefined) {
+      const { experiment, variant, player_id: player } = sheet;
+      this.#experimentPlayers.add([experiment, variant, player], [1, units]);
+      for (const [item, count] of entries) {
+        this.#experimentItems.add([experiment, item, variant, player], [count]);
       }
     }
     const delta = { matches: 1, units, lastMs: timestampMs, lastLevel: sheet.player_level ?? null };
@@ -145,6 +156,8 @@ export class RollupDeltas {
     this.#groupItems.merge(other.#groupItems);
     this.#time.merge(other.#time);
     this.#timeItems.merge(other.#timeItems);
+    this.#experimentPlayers.merge(other.#experimentPlayers);
+    this.#experimentItems.merge(other.#experimentItems);
     for (const row of other.#players.values()) this.#addPlayer(row.mode!, row.playerId!, row);
     for (const [item, units] of other.#items) {
       this.#items.set(item, (this.#items.get(item) ?? 0) + units);
@@ -197,6 +210,18 @@ export class RollupDeltas {
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (interval, bucket, game_mode, item) DO UPDATE SET
          sheets = sheets + excluded.sheets, units = units + excluded.units`,
+    ));
+    this.#experimentPlayers.apply(prepare(
+      `INSERT INTO rollup_experiment_players (experiment, variant, player_id, sheets, units)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (experiment, variant, player_id) DO UPDATE SET
+         sheets = sheets + excluded.sheets, units = units + excluded.units`,
+    ));
+    this.#experimentItems.apply(prepare(
+      `INSERT INTO rollup_experiment_items (experiment, item, variant, player_id, units)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (experiment, item, variant, player_id) DO UPDATE SET
+         units = units + excluded.units`,
     ));
     const player = prepare(
       `INSERT INTO rollup_players (game_mode, player_id, matches, units, last_level, last_seen_ms)

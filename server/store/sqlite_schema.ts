@@ -71,6 +71,24 @@ export const ANALYTICS_RECOUNTS: readonly { table: string; recount: string }[] =
   },
 ];
 
+/**
+ * The experiment rollups of migration 6 with their recounts, for `checkRollups` (kept apart from
+ * {@link ANALYTICS_RECOUNTS}, which migration 5 backfills before these tables exist).
+ */
+export const EXPERIMENT_RECOUNTS: readonly { table: string; recount: string }[] = [
+  {
+    table: "rollup_experiment_players",
+    recount: `SELECT experiment, variant, player_id, COUNT(*), SUM(${SHEET_UNITS_SQL})
+      FROM stat_sheets s WHERE experiment IS NOT NULL GROUP BY 1, 2, 3`,
+  },
+  {
+    table: "rollup_experiment_items",
+    recount: `SELECT s.experiment, i.item, s.variant, s.player_id, SUM(i.count)
+      FROM stat_sheets s JOIN sheet_items i ON i.sheet_id = s.id
+      WHERE s.experiment IS NOT NULL GROUP BY 1, 2, 3, 4`,
+  },
+];
+
 /** Fills migration 5's rollups from the sheets already stored. */
 const ANALYTICS_BACKFILL = ANALYTICS_RECOUNTS.map(({ table, recount }) =>
   `INSERT INTO ${table} ${recount};`
@@ -195,6 +213,23 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX rollup_players_by_matches ON rollup_players (game_mode, matches DESC, player_id);
   ${ANALYTICS_BACKFILL}
+  `,
+  // 6: A/B experiments: first-class columns, and per (experiment, variant, player) sums of sheets
+  // and units (per item too) kept in the insert transaction, so an analysis reads players, not sheets.
+  `
+  ALTER TABLE stat_sheets ADD COLUMN experiment TEXT;
+  ALTER TABLE stat_sheets ADD COLUMN variant TEXT;
+  CREATE INDEX stat_sheets_by_experiment ON stat_sheets (experiment, variant);
+  CREATE TABLE rollup_experiment_players (
+    experiment TEXT NOT NULL, variant TEXT NOT NULL, player_id TEXT NOT NULL,
+    sheets INTEGER NOT NULL, units INTEGER NOT NULL,
+    PRIMARY KEY (experiment, variant, player_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE rollup_experiment_items (
+    experiment TEXT NOT NULL, item TEXT NOT NULL, variant TEXT NOT NULL, player_id TEXT NOT NULL,
+    units INTEGER NOT NULL,
+    PRIMARY KEY (experiment, item, variant, player_id)
+  ) WITHOUT ROWID;
   `,
 ];
 

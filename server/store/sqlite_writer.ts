@@ -148,8 +148,9 @@ export class GroupCommitWriter {
     );
     const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
-         match_duration, player_level, game_mode, extra, fingerprint, client_timestamp, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         match_duration, player_level, game_mode, extra, fingerprint, client_timestamp, sent_at,
+         experiment, variant)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (match_id, player_id) DO NOTHING`,
     ).run(
       sheet.match_id,
@@ -166,6 +167,8 @@ export class GroupCommitWriter {
       fingerprint,
       prepared.clientTimestamp,
       sheet.sent_at ?? null,
+      sheet.experiment ?? null,
+      sheet.variant ?? null,
     );
     if (inserted.changes === 0) {
       const existing = maybeRow<{ id: number; fingerprint: string }>(

@@ -1,6 +1,10 @@
 import type {
   Aggregate,
   AggregateFilter,
+  AnomaliesRequest,
+  AnomalyRow,
+  ExperimentListing,
+  ExperimentMetric,
   GroupBy,
   GroupedAggregate,
   HeatmapGrid,
@@ -13,6 +17,7 @@ import type {
   StoredStatSheet,
   Timeseries,
   TimeseriesRequest,
+  VariantStats,
 } from "../../lib/mod.ts";
 
 /** What happened to one submitted sheet. */
@@ -54,6 +59,12 @@ export interface Store extends Disposable {
   player(playerId: string): Promise<PlayerSummary | undefined>;
   /** A page of players, most matches first. */
   listPlayers(request: PlayersRequest): Promise<PlayerRow[]>;
+  /** Every experiment with its variants' sheets and players. */
+  listExperiments(): Promise<ExperimentListing[]>;
+  /** One experiment's variants summarised over players (lib's `summarizeVariants`; empty when unknown). */
+  experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]>;
+  /** A page of sheets the anomaly rules flag (lib/anomalies.ts), newest first. */
+  anomalies(request: AnomaliesRequest): Promise<AnomalyRow[]>;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */
