@@ -79,3 +79,32 @@ Deno.test("SQLite store opened read-only answers queries and refuses writes", as
   equal((await reader.aggregate()).total_stat_sheets, 8);
   await rejects(storeSheets(reader, sheets, receivedAt), /readonly/);
 });
+
+Deno.test("onCommit() reports each commit's newly stored sheets, never duplicates or refused ones", async (t) => {
+  using store = openSqliteStore(":memory:");
+  const seen: string[][] = [];
+  const stop = store.onCommit((sheets) =>
+    seen.push(sheets.map(({ sheet }) => `${sheet.match_id}/${sheet.player_id}`))
+  );
+  const sheets = [...simulateMatches({ matches: 2, playersPerMatch: 2 })];
+  await t.step("a batch and a concurrent single sheet share one commit and one call", async () => {
+    await Promise.all([
+      storeSheets(store, sheets.slice(0, 3), receivedAt),
+      storeSheets(store, sheets.slice(3, 4), receivedAt),
+    ]);
+    deepStrictEqual(seen, [sheets.map((sheet) => `${sheet.match_id}/${sheet.player_id}`)]);
+  });
+  await t.step("duplicates and conflicting batches are not reported", async () => {
+    await storeSheets(store, sheets.slice(0, 2), receivedAt);
+    await rejects(
+      storeSheets(store, [{ ...sheets[0]!, player_level: 99 }], receivedAt),
+      ConflictError,
+    );
+    equal(seen.length, 1);
+  });
+  await t.step("a removed listener is not called", async () => {
+    stop();
+    await storeSheets(store, [{ ...sheets[0]!, match_id: "other" }], receivedAt);
+    equal(seen.length, 1);
+  });
+});

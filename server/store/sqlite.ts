@@ -25,7 +25,7 @@ import {
   type Timeseries,
   type TimeseriesRequest,
 } from "../../lib/mod.ts";
-import type { InsertOutcome, Store } from "./store.ts";
+import type { CommitListener, InsertOutcome, Store } from "./store.ts";
 import { readRollupAggregate } from "./sqlite_rollups.ts";
 import {
   readGroupedAggregate,
@@ -159,6 +159,10 @@ export class SqliteStore implements Store {
 
   insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
     return this.#writer.write(sheets);
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    return this.#writer.onCommit(listener);
   }
 
   listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {

@@ -23,6 +23,12 @@ export interface InsertOutcome {
 }
 
 /**
+ * Called after a commit made durable, with the sheets it newly stored (duplicates left out), in
+ * insertion order. Listeners run on the writer's path: they must be cheap and must not throw.
+ */
+export type CommitListener = (sheets: readonly PreparedSheet[]) => void;
+
+/**
  * Where stat sheets live. Engines implement it; the HTTP layer and the CLI only speak these words.
  * Methods are async so an engine behind a network fits the same shape.
  */
@@ -54,6 +60,11 @@ export interface Store extends Disposable {
   player(playerId: string): Promise<PlayerSummary | undefined>;
   /** A page of players, most matches first. */
   listPlayers(request: PlayersRequest): Promise<PlayerRow[]>;
+  /**
+   * Calls `listener` after every durable commit that stored at least one new sheet; returns the
+   * function that removes it. The live feed builds on this.
+   */
+  onCommit(listener: CommitListener): () => void;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */
