@@ -52,10 +52,14 @@ export {
   type AggregateRequest,
   countBuckets,
   describeTooManyBuckets,
+  type ExportRequest,
   formatPlayerCursor,
   type HeatmapRequest,
+  type LiveRequest,
   parseAggregateQuery,
+  parseExportQuery,
   parseHeatmapQuery,
+  parseLiveQuery,
   parsePlayerId,
   parsePlayersQuery,
   parseStatsQuery,
@@ -113,6 +117,19 @@ export {
   parseNdjson,
   readNdjson,
 } from "./ndjson.ts";
+export {
+  createSheetEncoder,
+  describeItemColumns,
+  EXPORT_FORMATS,
+  EXPORT_MEDIA,
+  type ExportFormat,
+  FIXED_EXPORT_COLUMNS,
+  formatCsvField,
+  formatCsvRow,
+  formatExportFileName,
+  neutraliseFormula,
+  type SheetEncoder,
+} from "./export.ts";
 export * from "./client.ts";
 export { formatCount, formatProgressBar, formatUploadProgress } from "./progress.ts";
 export { type DatasetProfile, profileSheets } from "./profile.ts";

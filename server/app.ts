@@ -9,6 +9,7 @@ import { HttpError } from "./http_error.ts";
 import { logAccess } from "./middleware.ts";
 import { createAdminRoutes } from "./routes/admin.ts";
 import { createAggregateRoutes } from "./routes/aggregate.ts";
+import { createExportRoutes } from "./routes/export.ts";
 import { createHeatmapRoutes } from "./routes/heatmap.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createIngestRoutes } from "./routes/ingest.ts";
@@ -56,6 +57,7 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
   app.route("/api/heatmap", createHeatmapRoutes(deps));
   app.route("/api/timeseries", createTimeseriesRoutes(deps));
   app.route("/api/players", createPlayersRoutes(deps));
+  app.route("/api/export", createExportRoutes(deps));
 
   const allowedMethods = indexRouteMethods(app);
   app.notFound((c) => {
