@@ -13,6 +13,7 @@ import { createExportRoutes } from "./routes/export.ts";
 import { createHeatmapRoutes } from "./routes/heatmap.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createIngestRoutes } from "./routes/ingest.ts";
+import { createLiveRoutes } from "./routes/live.ts";
 import { createPlayersRoutes } from "./routes/players.ts";
 import { createStatsRoutes } from "./routes/stats.ts";
 import { createTimeseriesRoutes } from "./routes/timeseries.ts";
@@ -58,6 +59,7 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
   app.route("/api/timeseries", createTimeseriesRoutes(deps));
   app.route("/api/players", createPlayersRoutes(deps));
   app.route("/api/export", createExportRoutes(deps));
+  app.route("/api/live", createLiveRoutes(deps));
 
   const allowedMethods = indexRouteMethods(app);
   app.notFound((c) => {
