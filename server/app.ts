@@ -9,6 +9,7 @@ import { HttpError } from "./http_error.ts";
 import { logAccess } from "./middleware.ts";
 import { createAdminRoutes } from "./routes/admin.ts";
 import { createAggregateRoutes } from "./routes/aggregate.ts";
+import { createDashboardRoutes } from "./routes/dashboard.ts";
 import { createExportRoutes } from "./routes/export.ts";
 import { createHeatmapRoutes } from "./routes/heatmap.ts";
 import { createHomeRoutes } from "./routes/home.ts";
@@ -51,6 +52,7 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
   if (options.rateLimit) app.use("/api/*", limitRate(options.rateLimit, deps.keys));
 
   app.route("/", createHomeRoutes());
+  app.route("/", createDashboardRoutes());
   app.route("/api", createAdminRoutes(deps));
   app.route("/api", createIngestRoutes(deps));
   app.route("/api/stats", createStatsRoutes(deps));
