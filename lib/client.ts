@@ -157,6 +157,20 @@ export interface PlayersPage {
 }
 
 /** A typed client for the Loot Telemetry API. */
+/** Filters of `GET /api/export`: those of `/api/stats` without paging, plus `game_mode`. */
+export interface ExportQuery extends Omit<StatsQuery, "limit" | "offset" | "cursor"> {
+  /** Only sheets of this game mode. */
+  game_mode?: string;
+}
+
+/** An export being downloaded: its bytes as they arrive (already un-gzipped) and its file name. */
+export interface ExportDownload {
+  /** The file's bytes, streamed. */
+  body: ReadableStream<Uint8Array>;
+  /** The server's suggested file name (`Content-Disposition`). */
+  fileName: string;
+}
+
 export interface LootClient {
   /** Server root the client was created with, without a trailing slash. */
   readonly baseUrl: string;
@@ -197,6 +211,11 @@ export interface LootClient {
   ): Promise<HeatmapGrid>;
   /** Deletes every stored sheet; needs the server's admin key. */
   clear(adminKey: string): Promise<{ deleted: number }>;
+  /**
+   * Starts `GET /api/export` and resolves once the server answers; read `body` to download. A
+   * refused request (a bad filter) throws {@link ApiError}. Not retried: the body is a stream.
+   */
+  exportSheets(format: "csv" | "ndjson" | "parquet", query?: ExportQuery): Promise<ExportDownload>;
 }
 
 /**
@@ -274,6 +293,20 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Loot
     async heatmapGrid(item, { bins, ...filter }) {
       const path = `/api/heatmap/${encodeURIComponent(item)}${toQuery({ bins, ...filter })}`;
       return (await send<{ data: HeatmapGrid }>("GET", path)).data;
+    },
+    async exportSheets(format, query = {}) {
+      const doFetch = options.fetch ?? ((request: Request) => fetch(request));
+      const headers: Record<string, string> = {};
+      if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+      const response = await doFetch(
+        new Request(`${root}/api/export${toQuery({ ...query, format })}`, { headers }),
+      );
+      if (!response.ok || !response.body) {
+        throw new ApiError(response.status, await readPayload(response));
+      }
+      const disposition = response.headers.get("content-disposition") ?? "";
+      const fileName = disposition.match(/filename="([^"]+)"/)?.[1] ?? `loot_sheets.${format}`;
+      return { body: response.body, fileName };
     },
     async clear(adminKey) {
       const body = await send<{ deleted: number }>("POST", "/api/clear", {

@@ -2,13 +2,15 @@ import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import {
+  createClient,
   describeItemColumns,
   FIXED_EXPORT_COLUMNS,
   formatCsvField,
   neutraliseFormula,
   simulateMatches,
 } from "../lib/mod.ts";
-import { createTestApp, getJson, makeTempDir, storeSheets } from "./fixtures.ts";
+import { startServerProcess } from "../server/child_process.ts";
+import { createTestApp, getJson, makeTempDir, runTask, storeSheets } from "./fixtures.ts";
 
 /** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF), for checking what we write. */
 function parseCsv(text: string): string[][] {
@@ -181,4 +183,70 @@ Deno.test("GET /api/export needs the read key when one is set", async () => {
   });
   equal(ok.status, 200);
   await ok.body?.cancel();
+});
+
+Deno.test("deno task export writes Parquet and filtered CSV from a real server, or refuses in one line", async (t) => {
+  using dir = makeTempDir();
+  await using server = await startServerProcess(["--db", `${dir.path}/e.db`, "--quiet"]);
+  const sheets = [...simulateMatches({ matches: 30, seed: 4 })].map((sheet, i) => ({
+    ...sheet,
+    game_mode: i % 2 === 0 ? "solo" : "duo",
+  }));
+  const client = createClient(server.url);
+  await client.submitBatch(sheets);
+  const aggregate = await client.aggregate();
+  await t.step("parquet: DuckDB reads back every sheet and the item sums", async () => {
+    const out = `${dir.path}/out/sheets.parquet`;
+    const result = await runTask("export", [
+      "--format",
+      "parquet",
+      "--out",
+      out,
+      "--server",
+      server.url,
+    ]);
+    equal(result.code, 0, result.stderr);
+    match(result.stderr, /Exported parquet to .*sheets\.parquet/);
+    const db = await DuckDBInstance.create(":memory:");
+    const connection = await db.connect();
+    try {
+      const [row] = (await connection.runAndReadAll(
+        `SELECT COUNT(*)::BIGINT AS n, SUM(count_medkit)::BIGINT AS medkit FROM '${out}'`,
+      )).getRowObjectsJson();
+      equal(Number(row!.n), aggregate.total_stat_sheets);
+      equal(Number(row!.medkit), aggregate.total_items.medkit);
+    } finally {
+      connection.closeSync();
+    }
+  });
+  await t.step("csv with --game-mode: only those sheets, and no partial file left", async () => {
+    const out = `${dir.path}/solo.csv`;
+    const result = await runTask("export", [
+      "--game-mode",
+      "solo",
+      "--out",
+      out,
+      "--server",
+      server.url,
+    ]);
+    equal(result.code, 0, result.stderr);
+    match(result.stderr, /Exported 60 sheets as csv/);
+    equal(parseCsv(await Deno.readTextFile(out)).length, 61);
+    deepStrictEqual(
+      [...Deno.readDirSync(dir.path)].some((entry) => entry.name.endsWith(".partial")),
+      false,
+    );
+  });
+  await t.step("a bad filter: the server's message in one line, exit 1", async () => {
+    const result = await runTask("export", [
+      "--since",
+      "yesterday",
+      "--out",
+      `${dir.path}/x.csv`,
+      "--server",
+      server.url,
+    ]);
+    equal(result.code, 1);
+    match(result.stderr, /^Export refused by .*: HTTP 400: .*since must be an ISO 8601/);
+  });
 });
