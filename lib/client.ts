@@ -156,7 +156,6 @@ export interface PlayersPage {
   next: string | null;
 }
 
-/** A typed client for the Loot Telemetry API. */
 /** Filters of `GET /api/export`: those of `/api/stats` without paging, plus `game_mode`. */
 export interface ExportQuery extends Omit<StatsQuery, "limit" | "offset" | "cursor"> {
   /** Only sheets of this game mode. */
@@ -171,6 +170,7 @@ export interface ExportDownload {
   fileName: string;
 }
 
+/** A typed client for the Loot Telemetry API. */
 export interface LootClient {
   /** Server root the client was created with, without a trailing slash. */
   readonly baseUrl: string;

@@ -118,7 +118,7 @@ export {
   readNdjson,
 } from "./ndjson.ts";
 export {
-  createSheetEncoder,
+  createTextEncoder,
   describeItemColumns,
   EXPORT_FORMATS,
   EXPORT_MEDIA,

@@ -1,13 +1,15 @@
 import { Hono } from "hono";
 import {
-  createSheetEncoder,
+  createTextEncoder,
   EXPORT_MEDIA,
   type ExportRequest,
   formatExportFileName,
   parseExportQuery,
+  type SheetEncoder,
   STATS_PAGE,
   type StoredStatSheet,
 } from "../../lib/mod.ts";
+import { createParquetEncoder } from "../export_parquet.ts";
 import type { AppDeps, AppEnv } from "../deps.ts";
 import { searchParamsOf } from "../request.ts";
 import type { Store } from "../store/store.ts";
@@ -67,7 +69,7 @@ export function streamExport(
   request: ExportRequest,
 ): ReadableStream<Uint8Array<ArrayBuffer>> {
   const limit = PAGE_SHEETS[request.format];
-  let encoder: ReturnType<typeof createSheetEncoder> | undefined;
+  let encoder: SheetEncoder | undefined;
   let beforeId: number | undefined;
   let done = false;
   const readPage = (): Promise<StoredStatSheet[]> =>
@@ -78,7 +80,9 @@ export function streamExport(
       const sheets = await readPage();
       if (!encoder) {
         const items = Object.keys((await store.aggregate()).total_items);
-        encoder = createSheetEncoder(request.format, items);
+        encoder = request.format === "parquet"
+          ? createParquetEncoder(items)
+          : createTextEncoder(request.format, items);
         enqueue(controller, encoder.start());
       }
       enqueue(controller, encoder.page(sheets));
