@@ -9,3 +9,4 @@ export * from "./config.ts";
 export * from "./steps.ts";
 export * from "./charts.ts";
 export * from "./display.ts";
+export * from "./live.ts";
