@@ -50,7 +50,18 @@ export function createLiveRoutes(deps: AppDeps): Hono<AppEnv> {
         );
       }
       const release = reserve(live);
-      const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
+      let upgraded: { socket: WebSocket; response: Response };
+      try {
+        upgraded = Deno.upgradeWebSocket(c.req.raw);
+      } catch (error) {
+        release();
+        throw new HttpError(
+          400,
+          `Invalid WebSocket handshake: ${(error as Error).message.split("\n")[0]}`,
+          { code: "bad_handshake" },
+        );
+      }
+      const { socket, response } = upgraded;
       let detach: (() => void) | undefined;
       socket.onopen = () => {
         detach = live.attach({
