@@ -47,7 +47,7 @@ Deno.test("neutraliseFormula() and formatCsvField() guard spreadsheets and follo
 
 Deno.test("GET /api/export streams every sheet across pages as CSV, NDJSON and Parquet", async (t) => {
   using test = createTestApp();
-  // More than one Parquet row group (10,000) and many CSV pages (2,000).
+  // Several Parquet row groups (5,000) and many CSV pages (2,000).
   const sheets = [...simulateMatches({ matches: 2_600, seed: 9 })].map((sheet, index) => ({
     ...sheet,
     game_mode: index % 3 === 0 ? "solo" : "squads",

@@ -108,3 +108,41 @@ Deno.test("onCommit() reports each commit's newly stored sheets, never duplicate
     equal(seen.length, 1);
   });
 });
+
+Deno.test("scanSheets() pages every selected sheet newest first, on a file and in memory", async (t) => {
+  using dir = makeTempDir();
+  const sheets = [...simulateMatches({ matches: 30 })].map((sheet, index) => ({
+    ...sheet,
+    game_mode: index % 2 === 0 ? "solo" : "duo",
+  }));
+  for (const path of [`${dir.path}/scan.db`, ":memory:"]) {
+    await t.step(
+      path === ":memory:" ? "in memory" : "a file (its own read connection)",
+      async () => {
+        using store = openSqliteStore(path);
+        await storeSheets(store, sheets, receivedAt);
+        const pages: number[][] = [];
+        for await (const page of store.scanSheets({ gameMode: "solo" }, { pageSize: 7 })) {
+          pages.push(page.map((sheet) => sheet.id));
+        }
+        const expected = (await store.listSheets({ gameMode: "solo", limit: 1_000 })).map((s) =>
+          s.id
+        );
+        deepStrictEqual(pages.flat(), expected);
+        equal(expected.length, 60);
+        deepStrictEqual(pages.map((page) => page.length), [7, 7, 7, 7, 7, 7, 7, 7, 4]);
+        // A commit made while scanning is seen by the next scan (each page reads the latest commit).
+        await storeSheets(
+          store,
+          [{ ...sheets[0]!, match_id: "late", game_mode: "solo" }],
+          receivedAt,
+        );
+        const [first] = await Array.fromAsync(
+          store.scanSheets({ gameMode: "solo" }, { pageSize: 1 }),
+        )
+          .then((all) => all[0]!);
+        equal(first!.match_id, "late");
+      },
+    );
+  }
+});

@@ -6,8 +6,6 @@ import {
   formatExportFileName,
   parseExportQuery,
   type SheetEncoder,
-  STATS_PAGE,
-  type StoredStatSheet,
 } from "../../lib/mod.ts";
 import { createParquetEncoder } from "../export_parquet.ts";
 import type { AppDeps, AppEnv } from "../deps.ts";
@@ -15,11 +13,12 @@ import { searchParamsOf } from "../request.ts";
 import type { Store } from "../store/store.ts";
 
 /**
- * Sheets read per page: small enough that one page's listing and encoding hold the event loop for
- * a few milliseconds, except Parquet, where a page is a row group and larger groups compress and
- * scan better.
+ * Sheets read per page, and so per Parquet row group. Small enough that a page's listing and
+ * encoding hold the event loop for a few milliseconds; Parquet's 5,000 keeps the writer's garbage
+ * in check (peak RSS of a 200k-sheet export: 171 MiB at 2,500, 214 MiB at 5,000, 250 MiB at
+ * 10,000) while groups stay large enough to compress and scan well.
  */
-const PAGE_SHEETS = { csv: 2_000, ndjson: 2_000, parquet: STATS_PAGE.max } as const;
+const PAGE_SHEETS = { csv: 2_000, ndjson: 2_000, parquet: 5_000 } as const;
 
 /**
  * `GET /api/export?format=csv|ndjson|parquet` with the `/api/stats` filters: every matching sheet,
@@ -68,16 +67,12 @@ export function streamExport(
   store: Store,
   request: ExportRequest,
 ): ReadableStream<Uint8Array<ArrayBuffer>> {
-  const limit = PAGE_SHEETS[request.format];
+  const pages = store.scanSheets(request.filter, { pageSize: PAGE_SHEETS[request.format] })
+    [Symbol.asyncIterator]();
   let encoder: SheetEncoder | undefined;
-  let beforeId: number | undefined;
-  let done = false;
-  const readPage = (): Promise<StoredStatSheet[]> =>
-    store.listSheets({ ...request.filter, limit, beforeId });
   return new ReadableStream<Uint8Array<ArrayBuffer>>({
     async pull(controller) {
-      if (done) return;
-      const sheets = await readPage();
+      const next = await pages.next();
       if (!encoder) {
         const items = Object.keys((await store.aggregate()).total_items);
         encoder = request.format === "parquet"
@@ -85,13 +80,15 @@ export function streamExport(
           : createTextEncoder(request.format, items);
         enqueue(controller, encoder.start());
       }
-      enqueue(controller, encoder.page(sheets));
-      beforeId = sheets.at(-1)?.id;
-      if (sheets.length < limit) {
-        done = true;
+      if (next.done) {
         enqueue(controller, encoder.finish());
         controller.close();
+        return;
       }
+      enqueue(controller, encoder.page(next.value));
+    },
+    async cancel() {
+      await pages.return?.();
     },
   }, { highWaterMark: 0 });
 }

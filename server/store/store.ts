@@ -41,6 +41,15 @@ export interface Store extends Disposable {
   insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]>;
   /** Newest first. */
   listSheets(filter: SheetFilter): Promise<StoredStatSheet[]>;
+  /**
+   * Every sheet `filter` selects, newest first, in pages of at most `pageSize` (keyset paging),
+   * for exports: only one page is held at a time, and an engine may read it so that a full scan
+   * does not evict what other queries keep hot.
+   */
+  scanSheets(
+    filter: Omit<SheetFilter, "limit" | "offset" | "beforeId">,
+    options?: { pageSize?: number },
+  ): AsyncIterable<StoredStatSheet[]>;
   aggregate(filter?: AggregateFilter): Promise<Aggregate>;
   /** Every looted unit's location, a location repeated once per unit. */
   heatmapPoints(
