@@ -20,7 +20,8 @@ if (missing && !TOOLS_REQUIRED) {
 const ignore = missing !== undefined && !TOOLS_REQUIRED;
 
 Deno.test({
-  name: "deno task notebook's HTML export paints all six charts and the live chart in headless Chromium",
+  name:
+    "deno task notebook's HTML export paints all six charts and the live chart in headless Chromium",
   ignore,
   async fn() {
     if (missing) throw new Error(`CI=true but ${missing}`);
