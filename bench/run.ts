@@ -35,15 +35,17 @@ the table and writes bench/results.json. Loopback only; about 4 minutes and up t
 files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
 
 Options:
-  --only LIST  Run only these sections, comma-separated letters (a–h; b and c need a,
-               f comes with e), e.g. --only g for the hostile requests alone
+  --only LIST  Run only these sections, comma-separated letters (a–i; b and c need a,
+               f comes with e; h reuses e's 1M-sheet database when e runs), e.g. --only g for
+               the hostile requests alone
   --help       Show this text
 
 Environment:
   BENCH_INGEST_SHEETS   Sheets for figures a–c (default 100000)
   BENCH_READ_SIZES      Database sizes for figure e, comma-separated (default 10000,100000,1000000)
   BENCH_WRK_SECONDS     Seconds of each wrk run for figure d (default 10)
-  BENCH_EXPERIMENT_SHEETS  Sheets of the experiment dataset of figure h (default 1000000)
+  BENCH_EXPORT_SHEETS      Sheets for figure h when e does not run (default 1000000)
+  BENCH_EXPERIMENT_SHEETS  Sheets of the experiment dataset of figure i (default 1000000)
 
 Quick look: BENCH_INGEST_SHEETS=20000 BENCH_READ_SIZES=2000,10000 BENCH_WRK_SECONDS=3 deno task bench`;
 
@@ -64,6 +66,7 @@ const READ_SIZES = (Deno.env.get("BENCH_READ_SIZES") ?? "10000,100000,1000000").
   Number,
 );
 const WRK_SECONDS = Number(Deno.env.get("BENCH_WRK_SECONDS") ?? 10);
+const EXPORT_SHEETS = Number(Deno.env.get("BENCH_EXPORT_SHEETS") ?? 1_000_000);
 const EXPERIMENT_SHEETS = Number(Deno.env.get("BENCH_EXPERIMENT_SHEETS") ?? 1_000_000);
 const figures: Figure[] = [];
 const GAME_MODES = ["solo", "duos", "squads"] as const;
@@ -72,7 +75,7 @@ const flags = readFlags(USAGE, { only: { type: "string" } });
 if (typeof flags === "number") Deno.exit(flags);
 const ONLY = flags.values.only;
 const SECTIONS = new Set(
-  (ONLY ?? "a,b,c,d,e,f,g,h").split(",").map((section) => section.trim()),
+  (ONLY ?? "a,b,c,d,e,f,g,h,i").split(",").map((section) => section.trim()),
 );
 const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
 /** Server processes still running, stopped when the run is interrupted. */
@@ -367,8 +370,12 @@ async function main() {
     log("g done");
   }
   if (SECTIONS.has("h")) {
-    await benchExperiment();
+    await benchExport();
     log("h done");
+  }
+  if (SECTIONS.has("i")) {
+    await benchExperiment();
+    log("i done");
   }
   printTable();
   if (ONLY === undefined) await writeResults();
@@ -521,7 +528,80 @@ async function benchHostile(): Promise<void> {
 }
 
 /**
- * (h) `GET /api/experiments/drop_boost` on battle_royale_ab grown to BENCH_EXPERIMENT_SHEETS
+ * (h) `GET /api/export` of every sheet, CSV then Parquet, from a fresh server process over the
+ * 1M-sheet database of e (or one built here): throughput, and the process's peak RSS across both
+ * (ceiling 300 MiB, the same as f: an export must not hold the result set).
+ */
+async function benchExport(): Promise<void> {
+  let dbPath = `${workDir}/reads.db`;
+  let sheets: number;
+  try {
+    statSync(dbPath);
+    using store = openSqliteStore(dbPath);
+    sheets = (await store.aggregate()).total_stat_sheets;
+  } catch {
+    dbPath = `${workDir}/export.db`;
+    using store = openSqliteStore(dbPath);
+    const t0 = performance.now();
+    let chunk: StatSheet[] = [];
+    for (const sheet of simulateMatches({ matches: Math.ceil(EXPORT_SHEETS / 4), seed: 13 })) {
+      chunk.push(sheet);
+      if (chunk.length === 5_000) {
+        await store.insertSheets(prepareSheets(chunk, new Date()));
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await store.insertSheets(prepareSheets(chunk, new Date()));
+    sheets = (await store.aggregate()).total_stat_sheets;
+    log(
+      `export dataset at ${formatCount(sheets)} sheets (built in ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s)`,
+    );
+  }
+  await using server = await startTrackedServer(["--db", dbPath, "--quiet"]);
+  const before = (await readProcessMemory(server.child.pid)).rss;
+  for (const format of ["csv", "parquet"] as const) {
+    const t0 = performance.now();
+    const response = await fetch(`${server.url}/api/export?format=${format}`, {
+      headers: { "accept-encoding": "identity" },
+    });
+    if (!response.ok) throw new Error(`/api/export answered ${response.status}`);
+    let bytes = 0;
+    let lines = 0;
+    for await (const chunk of response.body!) {
+      bytes += chunk.byteLength;
+      if (format === "csv") { for (const byte of chunk) if (byte === 10) lines++; }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (format === "csv" && lines - 1 !== sheets) {
+      throw new Error(`CSV export has ${lines - 1} rows for ${sheets} sheets`);
+    }
+    figures.push({
+      id: "h",
+      name: `Export ${formatCount(sheets)} sheets as ${format} (${
+        (bytes / 2 ** 20).toFixed(0)
+      } MiB in ${seconds.toFixed(1)} s)`,
+      value: sheets / seconds,
+      unit: "sheets/s",
+    });
+    log(`h: ${format} exported`);
+  }
+  const peak = (await readProcessMemory(server.child.pid)).peakRss;
+  figures.push({
+    id: "h",
+    name: `Server peak RSS exporting ${formatCount(sheets)} sheets (${
+      (before / 2 ** 20).toFixed(0)
+    } MiB before)`,
+    value: peak / 2 ** 20,
+    unit: "MiB",
+    target: "≤ 300 MiB",
+    met: peak <= 300 * 2 ** 20,
+  });
+}
+
+/**
+ * (i) `GET /api/experiments/drop_boost` on battle_royale_ab grown to BENCH_EXPERIMENT_SHEETS
  * sheets, with a pool of 20,000 returning players: the analysis reads the per-player rollup
  * (one row per player), so its cost follows players, not sheets.
  */
@@ -560,7 +640,7 @@ async function benchExperiment(): Promise<void> {
       100,
     );
     figures.push({
-      id: "h",
+      id: "i",
       name: `/api/experiments/drop_boost (${label}) at ${
         formatCount(EXPERIMENT_SHEETS)
       }: p50 (p99 ${p99.toFixed(2)} ms)`,

@@ -158,6 +158,20 @@ export interface PlayersPage {
   next: string | null;
 }
 
+/** Filters of `GET /api/export`: those of `/api/stats` without paging, plus `game_mode`. */
+export interface ExportQuery extends Omit<StatsQuery, "limit" | "offset" | "cursor"> {
+  /** Only sheets of this game mode. */
+  game_mode?: string;
+}
+
+/** An export being downloaded: its bytes as they arrive (already un-gzipped) and its file name. */
+export interface ExportDownload {
+  /** The file's bytes, streamed. */
+  body: ReadableStream<Uint8Array>;
+  /** The server's suggested file name (`Content-Disposition`). */
+  fileName: string;
+}
+
 /** A typed client for the Loot Telemetry API. */
 export interface LootClient {
   /** Server root the client was created with, without a trailing slash. */
@@ -207,6 +221,11 @@ export interface LootClient {
   anomalies(
     query?: { limit?: number; cursor?: string; game_mode?: string },
   ): Promise<AnomaliesPage>;
+  /**
+   * Starts `GET /api/export` and resolves once the server answers; read `body` to download. A
+   * refused request (a bad filter) throws {@link ApiError}. Not retried: the body is a stream.
+   */
+  exportSheets(format: "csv" | "ndjson" | "parquet", query?: ExportQuery): Promise<ExportDownload>;
 }
 
 /** Options of `GET /api/experiments/:name`. */
@@ -317,6 +336,20 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Loot
     async anomalies(query = {}) {
       const { data, next } = await send<AnomaliesPage>("GET", `/api/anomalies${toQuery(query)}`);
       return { data, next };
+    },
+    async exportSheets(format, query = {}) {
+      const doFetch = options.fetch ?? ((request: Request) => fetch(request));
+      const headers: Record<string, string> = {};
+      if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+      const response = await doFetch(
+        new Request(`${root}/api/export${toQuery({ ...query, format })}`, { headers }),
+      );
+      if (!response.ok || !response.body) {
+        throw new ApiError(response.status, await readPayload(response));
+      }
+      const disposition = response.headers.get("content-disposition") ?? "";
+      const fileName = disposition.match(/filename="([^"]+)"/)?.[1] ?? `loot_sheets.${format}`;
+      return { body: response.body, fileName };
     },
     async clear(adminKey) {
       const body = await send<{ deleted: number }>("POST", "/api/clear", {

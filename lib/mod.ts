@@ -80,13 +80,17 @@ export {
   type AnomaliesRequest,
   countBuckets,
   describeTooManyBuckets,
+  type ExportRequest,
   formatPlayerCursor,
   type HeatmapRequest,
+  type LiveRequest,
   parseAggregateQuery,
   parseAnomaliesQuery,
   parseExperimentQuery,
   parseExperimentsQuery,
+  parseExportQuery,
   parseHeatmapQuery,
+  parseLiveQuery,
   parsePlayerId,
   parsePlayersQuery,
   parseStatsQuery,
@@ -144,6 +148,19 @@ export {
   parseNdjson,
   readNdjson,
 } from "./ndjson.ts";
+export {
+  createTextEncoder,
+  describeItemColumns,
+  EXPORT_FORMATS,
+  EXPORT_MEDIA,
+  type ExportFormat,
+  FIXED_EXPORT_COLUMNS,
+  formatCsvField,
+  formatCsvRow,
+  formatExportFileName,
+  neutraliseFormula,
+  type SheetEncoder,
+} from "./export.ts";
 export * from "./client.ts";
 export { formatCount, formatProgressBar, formatUploadProgress } from "./progress.ts";
 export { type DatasetProfile, profileSheets } from "./profile.ts";

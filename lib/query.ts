@@ -19,6 +19,7 @@ import {
   TIME_INTERVALS,
   type TimeInterval,
 } from "./analytics.ts";
+import { EXPORT_FORMATS, type ExportFormat } from "./export.ts";
 
 /** Default and largest page of `GET /api/stats`. */
 export const STATS_PAGE: Readonly<{
@@ -315,6 +316,51 @@ const AGGREGATE_PARAMS = [
   "since",
   "until",
 ] as const;
+/** What `GET /api/export` asks for: a format and the `/api/stats` filters (no paging). */
+export interface ExportRequest {
+  /** File format. */
+  format: ExportFormat;
+  /** Which sheets, as `/api/stats` selects them; every matching sheet is exported. */
+  filter: Omit<SheetFilter, "limit" | "offset" | "beforeId">;
+}
+
+/** Parses the query of `GET /api/export`; `format` is required. */
+export function parseExportQuery(search: URLSearchParams): ExportRequest {
+  return collect(search, [...AGGREGATE_PARAMS, "player_id", "item", "format"], (read) => {
+    const format = read.choice("format", EXPORT_FORMATS);
+    if (format === undefined && !search.has("format")) {
+      read.problem("format", `format is required: one of ${EXPORT_FORMATS.join(", ")}`);
+    }
+    return {
+      format: format ?? "csv",
+      filter: {
+        ...readAggregateFilter(read),
+        player_id: read.id("player_id"),
+        item: read.item("item"),
+      },
+    };
+  });
+}
+
+/** What `GET /api/live` and `/api/live/events` ask for. */
+export interface LiveRequest {
+  /** Only sheets of this game mode, in the snapshot and in ingest messages. */
+  gameMode?: string;
+  /** A single-use ticket from `POST /api/live/ticket`, when the server has a read key. */
+  ticket?: string;
+}
+
+/** Parses the query of the live endpoints. */
+export function parseLiveQuery(search: URLSearchParams): LiveRequest {
+  return collect(search, ["game_mode", "ticket"], (read) => {
+    const ticket = search.get("ticket") ?? undefined;
+    if (ticket !== undefined && !/^[A-Za-z0-9_-]{16,64}$/.test(ticket)) {
+      read.problem("ticket", "ticket must be the ticket POST /api/live/ticket returned");
+    }
+    return { gameMode: read.item("game_mode"), ticket };
+  });
+}
+
 const STATS_PARAMS = [
   ...AGGREGATE_PARAMS,
   "player_id",

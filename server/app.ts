@@ -9,9 +9,12 @@ import { HttpError } from "./http_error.ts";
 import { logAccess } from "./middleware.ts";
 import { createAdminRoutes } from "./routes/admin.ts";
 import { createAggregateRoutes } from "./routes/aggregate.ts";
+import { createDashboardRoutes } from "./routes/dashboard.ts";
+import { createExportRoutes } from "./routes/export.ts";
 import { createHeatmapRoutes } from "./routes/heatmap.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createIngestRoutes } from "./routes/ingest.ts";
+import { createLiveRoutes } from "./routes/live.ts";
 import { createPlayersRoutes } from "./routes/players.ts";
 import { createAnomaliesRoutes, createExperimentsRoutes } from "./routes/experiments.ts";
 import { createStatsRoutes } from "./routes/stats.ts";
@@ -50,6 +53,7 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
   if (options.rateLimit) app.use("/api/*", limitRate(options.rateLimit, deps.keys));
 
   app.route("/", createHomeRoutes());
+  app.route("/", createDashboardRoutes());
   app.route("/api", createAdminRoutes(deps));
   app.route("/api", createIngestRoutes(deps));
   app.route("/api/stats", createStatsRoutes(deps));
@@ -59,6 +63,8 @@ export function createApp(store: Store, options: AppOptions = {}): Hono<AppEnv> 
   app.route("/api/players", createPlayersRoutes(deps));
   app.route("/api/experiments", createExperimentsRoutes(deps));
   app.route("/api/anomalies", createAnomaliesRoutes(deps));
+  app.route("/api/export", createExportRoutes(deps));
+  app.route("/api/live", createLiveRoutes(deps));
 
   const allowedMethods = indexRouteMethods(app);
   app.notFound((c) => {

@@ -12,6 +12,8 @@ export interface ServerConfig {
   readKey: string | undefined;
   corsOrigins: string[];
   rateLimit: RateLimit | undefined;
+  /** Concurrent live clients (WebSocket and SSE); 503 beyond. */
+  maxLiveClients: number;
   /** No access log line per request. */
   quiet: boolean;
   help: boolean;
@@ -40,6 +42,8 @@ Options:
                     (env LOOT_RATE_LIMIT, default unlimited)
   --rate-burst N    Requests a client may send at once before the rate applies (env LOOT_RATE_BURST,
                     default twice the rate)
+  --max-live-clients N  Concurrent live clients (/api/live, /api/live/events); 503 beyond
+                    (env LOOT_MAX_LIVE_CLIENTS, default 100)
   --quiet           No access log line per request (env LOOT_QUIET=1)
   --help            Show this text
 
@@ -65,6 +69,7 @@ export function parseServerConfig(
       "cors-origin": { type: "string" },
       "rate-limit": { type: "string" },
       "rate-burst": { type: "string" },
+      "max-live-clients": { type: "string" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     }));
@@ -106,6 +111,17 @@ export function parseServerConfig(
   }
   const perSecond = readPositive(values["rate-limit"] ?? env.LOOT_RATE_LIMIT, "--rate-limit");
   const burst = readPositive(values["rate-burst"] ?? env.LOOT_RATE_BURST, "--rate-burst");
+  const liveText = values["max-live-clients"] ?? env.LOOT_MAX_LIVE_CLIENTS ?? "100";
+  const maxLiveClients = /^\d{1,6}$/.test(liveText) ? Number(liveText) : NaN;
+  if (!(maxLiveClients >= 1 && maxLiveClients <= 100_000)) {
+    const source = values["max-live-clients"] !== undefined
+      ? "--max-live-clients"
+      : "LOOT_MAX_LIVE_CLIENTS";
+    throw new ValidationError([{
+      path: source,
+      message: `${source} must be an integer from 1 to 100000, got ${JSON.stringify(liveText)}`,
+    }], { summary: "Invalid configuration" });
+  }
   return {
     port,
     host: values.host ?? "127.0.0.1",
@@ -117,6 +133,7 @@ export function parseServerConfig(
     rateLimit: perSecond === undefined
       ? undefined
       : { perSecond, burst: burst ?? Math.max(1, 2 * perSecond) },
+    maxLiveClients,
     quiet: values.quiet ?? ["1", "true", "yes"].includes(env.LOOT_QUIET?.toLowerCase() ?? ""),
     help: values.help ?? false,
   };

@@ -4,6 +4,7 @@
  * @module
  */
 import { type AccessKeys, createKeyGuard, type KeyGuard } from "./guards.ts";
+import { LiveHub, LiveTickets } from "./live.ts";
 import type { RateLimit } from "./rate_limit.ts";
 import type { Store } from "./store/store.ts";
 
@@ -25,6 +26,10 @@ export interface AppOptions extends AccessKeys {
   logError?: (error: unknown) => void;
   /** Receives one access-log line per request; no log when unset. */
   accessLog?: (line: string) => void;
+  /** Concurrent live clients (`/api/live`, `/api/live/events`); 503 beyond (default 100). */
+  maxLiveClients?: number;
+  /** Closes every live connection when aborted (server shutdown), so draining does not wait on them. */
+  signal?: AbortSignal;
 }
 
 /** Limits the ingest routes enforce, resolved from {@link AppOptions}. */
@@ -42,6 +47,9 @@ export interface AppDeps {
   /** Key checks with the per-address failure limit, shared by every route. */
   guard: KeyGuard;
   now: () => Date;
+  /** The live feed's hub and its tickets. */
+  live: LiveHub;
+  tickets: LiveTickets;
 }
 
 /** Hono's typed context variables: what a route tells the access log. */
@@ -65,5 +73,17 @@ export function resolveDeps(store: Store, options: AppOptions): AppDeps {
       maxSheetBytes: options.maxSheetBytes ?? 1024 * 1024,
     },
     now: options.now ?? (() => new Date()),
+    live: createLiveHub(store, options),
+    tickets: new LiveTickets(),
   };
+}
+
+function createLiveHub(store: Store, options: AppOptions): LiveHub {
+  const live = new LiveHub(store, { maxClients: options.maxLiveClients });
+  options.signal?.addEventListener(
+    "abort",
+    () => live.closeAll("The server is shutting down: reconnect in a moment"),
+    { once: true },
+  );
+  return live;
 }

@@ -42,6 +42,7 @@ async function main(): Promise<number> {
         readKey: config.readKey,
         corsOrigins: config.corsOrigins,
         rateLimit: config.rateLimit,
+        maxLiveClients: config.maxLiveClients,
         accessLog: config.quiet ? undefined : (line) => console.log(line),
       },
     });

@@ -23,7 +23,8 @@ export function startServer(
   store: Store,
   options: { port: number; host: string; app?: AppOptions },
 ): Promise<RunningServer> {
-  const app = createApp(store, options.app);
+  const closeLive = new AbortController();
+  const app = createApp(store, { ...options.app, signal: closeLive.signal });
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -61,6 +62,8 @@ export function startServer(
             port,
             async shutdown({ timeoutMs = 30_000 } = {}) {
               draining = true;
+              // Live connections never finish by themselves: end them, or the listener would wait on them.
+              closeLive.abort();
               if (inFlight > 0) {
                 // Deno 2.9's shutdown() makes in-flight request bodies unreadable (denoland/deno#36809), so
                 // the listener closes only once nothing is in flight.

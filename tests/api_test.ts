@@ -27,11 +27,17 @@ Deno.test("GET / documents every endpoint with curl examples and loads nothing e
       "/api/timeseries",
       "/api/players",
       "/api/players/",
+      "/api/export",
+      "/api/live",
+      "/api/live/events",
+      "/api/live/ticket",
+      "/dashboard",
       "/api/clear",
     ]
   ) {
     ok(html.includes(`<code>${path}`), `documents ${path}`);
   }
+  ok(html.includes('<a href="/dashboard">'), "links to the dashboard");
   match(html, /curl -X POST http:\/\/localhost:5000\/api\/submit/);
   equal(/<(script|link)\b|src="http|@import/.test(html), false, "no external assets");
 });

@@ -594,6 +594,51 @@ export const CASES: BadRequest[] = [
     400,
     /item must match/,
   ),
+  // Export and live
+  get(
+    "export without a format",
+    "/api/export",
+    400,
+    /format is required: one of csv, ndjson, parquet/,
+  ),
+  get(
+    "export as xlsx",
+    "/api/export?format=xlsx",
+    400,
+    /format must be one of csv, ndjson, parquet, got "xlsx"/,
+  ),
+  get(
+    "export with paging",
+    "/api/export?format=csv&limit=10",
+    400,
+    /Unknown query parameter "limit"/,
+  ),
+  get(
+    "export with a bad since",
+    "/api/export?format=csv&since=yesterday",
+    400,
+    /since must be an ISO 8601/,
+  ),
+  get("live without an upgrade", "/api/live", 426, /use GET \/api\/live\/events/),
+  get(
+    "live with a bad game_mode",
+    "/api/live/events?game_mode=Solo%20Mode",
+    400,
+    /game_mode must match/,
+  ),
+  get(
+    "live with a malformed ticket",
+    "/api/live/events?ticket=%3Cscript%3E",
+    400,
+    /ticket must be the ticket/,
+  ),
+  get(
+    "live with the key in the URL",
+    "/api/live/events?key=secret",
+    400,
+    /Unknown query parameter "key"/,
+  ),
+  get("a dashboard asset that is not one", "/assets/..%2F..%2Fdeno.json", 404, /No asset/),
   // Routes and methods
   {
     name: "DELETE a listing",

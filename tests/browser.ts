@@ -5,7 +5,7 @@
  * @module
  */
 import { delimiter, join } from "node:path";
-import puppeteer, { type ElementHandle } from "puppeteer-core";
+import puppeteer, { type Browser, type ElementHandle } from "puppeteer-core";
 
 /** One chart output in the page: an image, or an inline SVG as nbconvert writes it. */
 export interface ChartSlot {
@@ -48,6 +48,53 @@ export async function inspectNotebookPage(
   htmlPath: string,
   options: { screenshot?: string } = {},
 ): Promise<PageReport> {
+  await using chromium = await launchChromium();
+  const { browser } = chromium;
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1200, height: 900 });
+  const blockedRequests: string[] = [];
+  await page.setRequestInterception(true);
+  page.on("request", (request) => {
+    const url = request.url();
+    if (url.startsWith("file:") || url.startsWith("data:")) return void request.continue();
+    blockedRequests.push(url);
+    void request.abort();
+  });
+  await page.goto(`file://${htmlPath}`, { waitUntil: "load", timeout: 60_000 });
+  const slots: ChartSlot[] = [];
+  for (const slot of await page.$$(CHART_SLOTS)) {
+    // The image or the <svg> itself: its box is the chart's size on the page.
+    const element: ElementHandle<Element> = (await slot.$("img, svg")) ?? slot;
+    const facts = await element.evaluate(async (node) => {
+      const img = node instanceof HTMLImageElement ? node : undefined;
+      if (img) await img.decode().catch(() => undefined);
+      const box = node.getBoundingClientRect();
+      return {
+        kind: img ? "png" as const : "svg" as const,
+        naturalWidth: img?.naturalWidth,
+        width: box.width,
+        height: box.height,
+      };
+    });
+    const ink = facts.width >= 1 && facts.height >= 1
+      ? await page.evaluate(
+        measureInk,
+        await element.screenshot({ encoding: "base64", type: "png" }),
+      )
+      : 0;
+    slots.push({ ...facts, ink });
+  }
+  if (options.screenshot) {
+    await page.screenshot({ path: options.screenshot as `${string}.png`, fullPage: true });
+  }
+  return { slots, blockedRequests };
+}
+
+/**
+ * Launches Debian's `chromium` headless through puppeteer-core (nothing downloaded), with a
+ * throwaway profile; disposing closes it and removes the profile.
+ */
+export async function launchChromium(): Promise<{ browser: Browser } & AsyncDisposable> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error("chromium is not on PATH");
   const profile = await Deno.makeTempDir({ prefix: "loot_chromium_" });
@@ -67,49 +114,13 @@ export async function inspectNotebookPage(
     ignoreDefaultArgs: true,
     pipe: true,
   });
-  try {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1200, height: 900 });
-    const blockedRequests: string[] = [];
-    await page.setRequestInterception(true);
-    page.on("request", (request) => {
-      const url = request.url();
-      if (url.startsWith("file:") || url.startsWith("data:")) return void request.continue();
-      blockedRequests.push(url);
-      void request.abort();
-    });
-    await page.goto(`file://${htmlPath}`, { waitUntil: "load", timeout: 60_000 });
-    const slots: ChartSlot[] = [];
-    for (const slot of await page.$$(CHART_SLOTS)) {
-      // The image or the <svg> itself: its box is the chart's size on the page.
-      const element: ElementHandle<Element> = (await slot.$("img, svg")) ?? slot;
-      const facts = await element.evaluate(async (node) => {
-        const img = node instanceof HTMLImageElement ? node : undefined;
-        if (img) await img.decode().catch(() => undefined);
-        const box = node.getBoundingClientRect();
-        return {
-          kind: img ? "png" as const : "svg" as const,
-          naturalWidth: img?.naturalWidth,
-          width: box.width,
-          height: box.height,
-        };
-      });
-      const ink = facts.width >= 1 && facts.height >= 1
-        ? await page.evaluate(
-          measureInk,
-          await element.screenshot({ encoding: "base64", type: "png" }),
-        )
-        : 0;
-      slots.push({ ...facts, ink });
-    }
-    if (options.screenshot) {
-      await page.screenshot({ path: options.screenshot as `${string}.png`, fullPage: true });
-    }
-    return { slots, blockedRequests };
-  } finally {
-    await browser.close();
-    await Deno.remove(profile, { recursive: true });
-  }
+  return {
+    browser,
+    [Symbol.asyncDispose]: async () => {
+      await browser.close();
+      await Deno.remove(profile, { recursive: true });
+    },
+  };
 }
 
 /** Runs in the page: decodes a PNG screenshot onto a canvas and returns its non-white share. */

@@ -10,6 +10,7 @@ const DEFAULTS = {
   readKey: undefined,
   corsOrigins: [],
   rateLimit: undefined,
+  maxLiveClients: 100,
   quiet: false,
   help: false,
 };
@@ -85,6 +86,19 @@ Deno.test("parseServerConfig() turns the access log off with --quiet or LOOT_QUI
   equal(parseServerConfig(["--quiet"], {}).quiet, true);
   equal(parseServerConfig([], { LOOT_QUIET: "1" }).quiet, true);
   equal(parseServerConfig([], { LOOT_QUIET: "0" }).quiet, false);
+});
+
+Deno.test("parseServerConfig() reads --max-live-clients or LOOT_MAX_LIVE_CLIENTS, 1 to 100000", () => {
+  equal(parseServerConfig(["--max-live-clients", "5"], {}).maxLiveClients, 5);
+  equal(parseServerConfig([], { LOOT_MAX_LIVE_CLIENTS: "7" }).maxLiveClients, 7);
+  throws(
+    () => parseServerConfig(["--max-live-clients", "0"], {}),
+    /--max-live-clients must be an integer from 1 to 100000, got "0"/,
+  );
+  throws(
+    () => parseServerConfig([], { LOOT_MAX_LIVE_CLIENTS: "many" }),
+    /LOOT_MAX_LIVE_CLIENTS must be an integer/,
+  );
 });
 
 Deno.test("isLoopback() tells local-only addresses from exposed ones", () => {

@@ -20,7 +20,8 @@ if (missing && !TOOLS_REQUIRED) {
 const ignore = missing !== undefined && !TOOLS_REQUIRED;
 
 Deno.test({
-  name: "deno task notebook's HTML export paints all six charts in headless Chromium",
+  name:
+    "deno task notebook's HTML export paints all six charts and the live chart in headless Chromium",
   ignore,
   async fn() {
     if (missing) throw new Error(`CI=true but ${missing}`);
@@ -40,7 +41,8 @@ Deno.test({
     }).output();
     equal(code, 0, new TextDecoder().decode(stderr));
     const { slots } = await inspectNotebookPage(`${dir.path}/simulator.executed.html`);
-    equal(slots.length, 6, JSON.stringify(slots));
+    // The six charts, then the live cell's chart (one output, redrawn in place).
+    equal(slots.length, 7, JSON.stringify(slots));
     for (const [index, slot] of slots.entries()) {
       const where = `chart ${index + 1}: ${JSON.stringify(slot)}`;
       equal(slot.kind, "png", where);

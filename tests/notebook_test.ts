@@ -84,7 +84,17 @@ Deno.test({
     match(shown, /\*\*Over time:\*\* classic plays one match a minute/);
     match(shown, /\*\*Players:\*\* classic has no returning players/);
     const report = new TextDecoder().decode(stdout);
-    match(report, /Wrote 21 files to .* \(20 new, 1 overwritten\):/);
+    match(report, /Wrote 22 files to .* \(21 new, 1 overwritten\):/);
+    // The live cell: one chart output, redrawn in place (update_display_data), not one per update.
+    const liveCell = executed.cells.find((cell: { id?: string }) => cell.id === "cell-live");
+    const liveImages = liveCell.outputs.filter((output: Output) => output.data?.["image/png"]);
+    equal(liveImages.length, 1, "one live chart output");
+    const liveText = JSON.stringify(liveCell.outputs);
+    const draws = Number(
+      liveText.match(/Live chart redrawn (\d+) times in place while 200 new/)?.[1],
+    );
+    ok(draws >= 2, `live chart redrawn ${draws} times`);
+    ok(existsSync(`${dir.path}/loot_sheets.parquet`), "the export cell wrote Parquet");
     match(report, /^ {2}simulator\.executed\.ipynb +overwritten$/m);
     match(report, /^ {2}simulator\.executed\.html +new$/m);
     match(report, /^ {2}duck_heatmap\.png +new$/m);

@@ -79,3 +79,70 @@ Deno.test("SQLite store opened read-only answers queries and refuses writes", as
   equal((await reader.aggregate()).total_stat_sheets, 8);
   await rejects(storeSheets(reader, sheets, receivedAt), /readonly/);
 });
+
+Deno.test("onCommit() reports each commit's newly stored sheets, never duplicates or refused ones", async (t) => {
+  using store = openSqliteStore(":memory:");
+  const seen: string[][] = [];
+  const stop = store.onCommit((sheets) =>
+    seen.push(sheets.map(({ sheet }) => `${sheet.match_id}/${sheet.player_id}`))
+  );
+  const sheets = [...simulateMatches({ matches: 2, playersPerMatch: 2 })];
+  await t.step("a batch and a concurrent single sheet share one commit and one call", async () => {
+    await Promise.all([
+      storeSheets(store, sheets.slice(0, 3), receivedAt),
+      storeSheets(store, sheets.slice(3, 4), receivedAt),
+    ]);
+    deepStrictEqual(seen, [sheets.map((sheet) => `${sheet.match_id}/${sheet.player_id}`)]);
+  });
+  await t.step("duplicates and conflicting batches are not reported", async () => {
+    await storeSheets(store, sheets.slice(0, 2), receivedAt);
+    await rejects(
+      storeSheets(store, [{ ...sheets[0]!, player_level: 99 }], receivedAt),
+      ConflictError,
+    );
+    equal(seen.length, 1);
+  });
+  await t.step("a removed listener is not called", async () => {
+    stop();
+    await storeSheets(store, [{ ...sheets[0]!, match_id: "other" }], receivedAt);
+    equal(seen.length, 1);
+  });
+});
+
+Deno.test("scanSheets() pages every selected sheet newest first, on a file and in memory", async (t) => {
+  using dir = makeTempDir();
+  const sheets = [...simulateMatches({ matches: 30 })].map((sheet, index) => ({
+    ...sheet,
+    game_mode: index % 2 === 0 ? "solo" : "duo",
+  }));
+  for (const path of [`${dir.path}/scan.db`, ":memory:"]) {
+    await t.step(
+      path === ":memory:" ? "in memory" : "a file (its own read connection)",
+      async () => {
+        using store = openSqliteStore(path);
+        await storeSheets(store, sheets, receivedAt);
+        const pages: number[][] = [];
+        for await (const page of store.scanSheets({ gameMode: "solo" }, { pageSize: 7 })) {
+          pages.push(page.map((sheet) => sheet.id));
+        }
+        const expected = (await store.listSheets({ gameMode: "solo", limit: 1_000 })).map((s) =>
+          s.id
+        );
+        deepStrictEqual(pages.flat(), expected);
+        equal(expected.length, 60);
+        deepStrictEqual(pages.map((page) => page.length), [7, 7, 7, 7, 7, 7, 7, 7, 4]);
+        // A commit made while scanning is seen by the next scan (each page reads the latest commit).
+        await storeSheets(
+          store,
+          [{ ...sheets[0]!, match_id: "late", game_mode: "solo" }],
+          receivedAt,
+        );
+        const [first] = await Array.fromAsync(
+          store.scanSheets({ gameMode: "solo" }, { pageSize: 1 }),
+        )
+          .then((all) => all[0]!);
+        equal(first!.match_id, "late");
+      },
+    );
+  }
+});

@@ -1,7 +1,17 @@
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { makeTempDir, runTask } from "./fixtures.ts";
 
-const TASKS = ["server", "simulate", "db-summary", "demo", "import", "notebook", "bench", "soak"];
+const TASKS = [
+  "server",
+  "simulate",
+  "db-summary",
+  "demo",
+  "import",
+  "notebook",
+  "bench",
+  "soak",
+  "export",
+];
 
 /** The lines of stderr, to check that a failure is told in exactly one. */
 function linesOf(text: string): string[] {
@@ -33,6 +43,7 @@ Deno.test("a bad flag is told first, in one line naming it, then where the optio
     ["soak", ["--seconds", "0"], "--seconds must be an integer from 1 to 3600, got 0"],
     ["import", ["--batch-size"], "--batch-size needs a value"],
     ["bench", ["--fast"], "Unknown flag --fast"],
+    ["export", ["--format", "xlsx"], '--format must be one of csv, ndjson, parquet, got "xlsx"'],
   ];
   for (const [task, args, message] of cases) {
     const result = await runTask(task, args);
@@ -128,6 +139,13 @@ Deno.test("start-up failures are one line naming the port or path and the remedy
       "simulate",
       ["--generate-only", "--out", `${file}/sheets.ndjson`],
       /^Cannot write .*sheets\.ndjson .*--out/,
+    );
+  });
+  await t.step("export: no server", async () => {
+    await expectOneLine(
+      "export",
+      ["--server", "http://127.0.0.1:9", "--out", `${dir.path}/x.csv`],
+      /^No server answers at http:\/\/127\.0\.0\.1:9 .*deno task server/,
     );
   });
   await t.step("demo: an unwritable --out", async () => {

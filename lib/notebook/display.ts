@@ -173,3 +173,39 @@ export function createProgressDisplay(): ProgressDisplay {
     },
   };
 }
+
+/** A chart shown once and then redrawn in place (a display updated by id, not a new output). */
+export interface ChartDisplay {
+  /** Shows `spec` (first call) or replaces what the display shows (later calls). */
+  show(spec: ChartSpec): Promise<void>;
+  /** Waits until every update has been sent. */
+  done(): Promise<void>;
+}
+
+/**
+ * Creates a {@link ChartDisplay}. Updates carry the PNG and the title (no Vega-Lite: the static
+ * image is what every viewer redraws alike); outside a notebook each update prints its title.
+ */
+export function createChartDisplay(): ChartDisplay {
+  const api = jupyter();
+  const displayId = `chart-${crypto.randomUUID()}`;
+  let shown = false;
+  let pending: Promise<void> = Promise.resolve();
+  return {
+    async show(spec) {
+      const { data, metadata } = buildChartBundle(spec, await renderChartImages(spec));
+      delete data["application/vnd.vegalite.v5+json"];
+      if (!api) return void console.log(data["text/plain"]);
+      const type = shown ? "update_display_data" : "display_data";
+      shown = true;
+      pending = pending.then(() =>
+        api.broadcast(type, { data, metadata, transient: { display_id: displayId } })
+      );
+      await pending;
+    },
+    async done() {
+      await pending;
+      await new Promise((resolve) => setTimeout(resolve, DISPLAY_SETTLE_MS));
+    },
+  };
+}

@@ -11,3 +11,4 @@ export * from "./charts.ts";
 export * from "./display.ts";
 export * from "./sections.ts";
 export * from "./experiments.ts";
+export * from "./live.ts";

@@ -84,6 +84,41 @@ function describeEndpoints(base: string): EndpointDoc[] {
       curl: `curl '${base}/api/players/player_1_1'`,
     },
     {
+      method: "GET",
+      path: "/api/export",
+      summary:
+        "Every matching sheet as a file, streamed: format=csv (RFC 4180, one row per sheet, a count and x/y column per item, text cells starting with = + - @ prefixed with ' against spreadsheet formulas), ndjson (the /api/stats objects) or parquet (typed columns). Takes the /api/stats filters (match_id, match_prefix, player_id, item, game_mode, since, until); gzipped when the client accepts it.",
+      curl: `curl -OJ --compressed '${base}/api/export?format=csv&game_mode=solo'`,
+    },
+    {
+      method: "GET",
+      path: "/api/live",
+      summary:
+        'A WebSocket: first {"type":"snapshot","data":<the /api/aggregate data>}, then after commits {"type":"ingest","sheets":n,"total_items":{item:units added},"at":ISO}, at most one per 250 ms. Optional game_mode. When the server has a read key, send it in a header or pass ?ticket= from POST /api/live/ticket.',
+      curl: `websocat ${base.replace(/^http/, "ws")}/api/live`,
+    },
+    {
+      method: "GET",
+      path: "/api/live/events",
+      summary:
+        "The same messages as Server-Sent Events (data: lines), for curl -N and EventSource. Optional game_mode.",
+      curl: `curl -N ${base}/api/live/events`,
+    },
+    {
+      method: "POST",
+      path: "/api/live/ticket",
+      summary:
+        "With the read key in a header: a single-use ticket valid for 30 s, for browsers, which cannot set headers on a WebSocket or EventSource: connect to /api/live?ticket=…",
+      curl: `curl -X POST ${base}/api/live/ticket -H "Authorization: Bearer $LOOT_READ_KEY"`,
+    },
+    {
+      method: "GET",
+      path: "/dashboard",
+      summary:
+        "A live dashboard in the browser: loot totals, a heatmap per item, sheets per second over the last five minutes and the newest sheets, updating as sheets arrive. Works offline (no CDN).",
+      curl: `open ${base}/dashboard`,
+    },
+    {
       method: "POST",
       path: "/api/clear",
       summary:
@@ -140,7 +175,7 @@ export function renderHomePage(base: string): string {
   Bodies may be gzipped (<code>Content-Encoding: gzip</code>). When the server is started with keys, send them as
   <code>Authorization: Bearer KEY</code> or <code>X-API-Key: KEY</code>: the write key for submissions, the read key for
   queries, the admin key for everything.</p>
-  <p><a href="/api/aggregate">Current totals</a> · <a href="/api/stats?limit=20">Newest sheets</a> · <a href="/api/health">Health</a></p>
+  <p><a href="/dashboard"><strong>Live dashboard</strong></a> · <a href="/api/aggregate">Current totals</a> · <a href="/api/stats?limit=20">Newest sheets</a> · <a href="/api/health">Health</a></p>
   ${rows}
 </body>
 </html>`;

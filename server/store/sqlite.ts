@@ -30,7 +30,7 @@ import {
   type TimeseriesRequest,
   type VariantStats,
 } from "../../lib/mod.ts";
-import type { InsertOutcome, Store } from "./store.ts";
+import type { CommitListener, InsertOutcome, Store } from "./store.ts";
 import { readRollupAggregate } from "./sqlite_rollups.ts";
 import {
   readGroupedAggregate,
@@ -90,6 +90,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db,
     inMemory ? "SQLite in memory" : `SQLite ${path}`,
     options.readOnly ?? false,
+    inMemory ? undefined : path,
   );
 }
 
@@ -142,10 +143,14 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
   readonly #writer: GroupCommitWriter;
+  /** The file, for the scan connection; undefined in memory (a second connection would see nothing). */
+  readonly #path: string | undefined;
+  #scanDb: DatabaseSync | undefined;
   #closed = false;
 
-  constructor(db: DatabaseSync, description: string, readOnly: boolean) {
+  constructor(db: DatabaseSync, description: string, readOnly: boolean, path?: string) {
     this.#db = db;
+    this.#path = path;
     this.description = `${description}${readOnly ? " (read-only)" : ""}`;
     this.#writer = new GroupCommitWriter(db, (sql) => this.#prepare(sql));
   }
@@ -169,11 +174,53 @@ export class SqliteStore implements Store {
     return this.#writer.write(sheets);
   }
 
+  onCommit(listener: CommitListener): () => void {
+    return this.#writer.onCommit(listener);
+  }
+
   listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {
     return settle(() => {
       const { sql, params } = buildListSql(filter);
       return allRows<SheetRow>(this.#prepare(sql), params).map(toStoredSheet);
     });
+  }
+
+  /**
+   * Pages through a second, read-only connection with a 2 MiB page cache: a scan of a million
+   * sheets would otherwise fill the main connection's 64 MiB cache with sheet rows (about 70 MiB of
+   * server memory, measured) and evict the index and rollup pages other reads rely on. In WAL mode
+   * each page reads the latest commit, as `/api/stats` does.
+   */
+  async *scanSheets(
+    filter: Omit<SheetFilter, "limit" | "offset" | "beforeId">,
+    options: { pageSize?: number } = {},
+  ): AsyncGenerator<StoredStatSheet[]> {
+    const limit = options.pageSize ?? 2_000;
+    const statements = new Map<string, StatementSync>();
+    const db = this.#openScanConnection();
+    const prepare = (sql: string) => {
+      if (db === this.#db) return this.#prepare(sql);
+      let statement = statements.get(sql);
+      if (!statement) statements.set(sql, statement = db.prepare(sql));
+      return statement;
+    };
+    let beforeId: number | undefined;
+    while (true) {
+      const { sql, params } = buildListSql({ ...filter, limit, beforeId });
+      const page = allRows<SheetRow>(prepare(sql), params).map(toStoredSheet);
+      if (page.length > 0) yield page;
+      if (page.length < limit) return;
+      beforeId = page.at(-1)!.id;
+    }
+  }
+
+  #openScanConnection(): DatabaseSync {
+    if (this.#path === undefined) return this.#db;
+    if (!this.#scanDb) {
+      this.#scanDb = new DatabaseSync(this.#path, { readOnly: true });
+      this.#scanDb.exec("PRAGMA busy_timeout = 5000; PRAGMA cache_size = -2048");
+    }
+    return this.#scanDb;
   }
 
   aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
@@ -329,6 +376,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#writer.close();
     this.#closed = true;
+    this.#scanDb?.close();
     // Fold the WAL back into the main file so the database is one self-contained file at rest.
     try {
       this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

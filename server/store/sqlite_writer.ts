@@ -3,7 +3,7 @@ import { setImmediate } from "node:timers";
 import { ConflictError, GROUP_BY_DIMENSIONS, type PreparedSheet } from "../../lib/mod.ts";
 import { allRows, maybeRow, type SqlParam } from "./sqlite_rows.ts";
 import { RollupDeltas, storedGroupKeys } from "./sqlite_rollups.ts";
-import type { InsertOutcome } from "./store.ts";
+import type { CommitListener, InsertOutcome } from "./store.ts";
 
 interface PendingUnit {
   sheets: readonly PreparedSheet[];
@@ -26,6 +26,7 @@ export class GroupCommitWriter {
   #queue: PendingUnit[] = [];
   #scheduled = false;
   #closed = false;
+  readonly #listeners = new Set<CommitListener>();
   /** Commits made and units they carried, for benchmarks. */
   readonly stats = { commits: 0, units: 0 };
 
@@ -45,6 +46,12 @@ export class GroupCommitWriter {
       setImmediate(() => this.flush());
     }
     return promise;
+  }
+
+  /** Adds a listener told of each commit's newly stored sheets; returns its removal. */
+  onCommit(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
   }
 
   /** Commits everything queued now (also called on close, so nothing acknowledged is left behind). */
@@ -96,6 +103,31 @@ export class GroupCommitWriter {
       if ("outcomes" in result) unit.resolve(result.outcomes);
       else unit.reject(result.error);
     });
+    if (this.#listeners.size > 0) this.#notify(units, results);
+  }
+
+  /** Tells listeners what the commit newly stored: units that succeeded, duplicates left out. */
+  #notify(
+    units: readonly PendingUnit[],
+    results: readonly ({ outcomes: InsertOutcome[] } | { error: unknown })[],
+  ): void {
+    const stored: PreparedSheet[] = [];
+    units.forEach((unit, index) => {
+      const result = results[index]!;
+      if (!("outcomes" in result)) return;
+      result.outcomes.forEach((outcome, at) => {
+        if (!outcome.duplicate) stored.push(unit.sheets[at]!);
+      });
+    });
+    if (stored.length === 0) return;
+    for (const listener of this.#listeners) {
+      // A failing listener must neither undo an acknowledged commit nor silence the others.
+      try {
+        listener(stored);
+      } catch (error) {
+        console.error("Commit listener failed:", error);
+      }
+    }
   }
 
   /**

@@ -28,6 +28,12 @@ export interface InsertOutcome {
 }
 
 /**
+ * Called after a commit made durable, with the sheets it newly stored (duplicates left out), in
+ * insertion order. Listeners run on the writer's path: they must be cheap and must not throw.
+ */
+export type CommitListener = (sheets: readonly PreparedSheet[]) => void;
+
+/**
  * Where stat sheets live. Engines implement it; the HTTP layer and the CLI only speak these words.
  * Methods are async so an engine behind a network fits the same shape.
  */
@@ -40,6 +46,15 @@ export interface Store extends Disposable {
   insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]>;
   /** Newest first. */
   listSheets(filter: SheetFilter): Promise<StoredStatSheet[]>;
+  /**
+   * Every sheet `filter` selects, newest first, in pages of at most `pageSize` (keyset paging),
+   * for exports: only one page is held at a time, and an engine may read it so that a full scan
+   * does not evict what other queries keep hot.
+   */
+  scanSheets(
+    filter: Omit<SheetFilter, "limit" | "offset" | "beforeId">,
+    options?: { pageSize?: number },
+  ): AsyncIterable<StoredStatSheet[]>;
   aggregate(filter?: AggregateFilter): Promise<Aggregate>;
   /** Every looted unit's location, a location repeated once per unit. */
   heatmapPoints(
@@ -65,6 +80,11 @@ export interface Store extends Disposable {
   experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]>;
   /** A page of sheets the anomaly rules flag (lib/anomalies.ts), newest first. */
   anomalies(request: AnomaliesRequest): Promise<AnomalyRow[]>;
+  /**
+   * Calls `listener` after every durable commit that stored at least one new sheet; returns the
+   * function that removes it. The live feed builds on this.
+   */
+  onCommit(listener: CommitListener): () => void;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */
