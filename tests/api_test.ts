@@ -27,6 +27,8 @@ Deno.test("GET / documents every endpoint with curl examples and loads nothing e
       "/api/timeseries",
       "/api/players",
       "/api/players/",
+      "/api/experiments",
+      "/api/anomalies",
       "/api/export",
       "/api/live",
       "/api/live/events",

@@ -85,6 +85,27 @@ function describeEndpoints(base: string): EndpointDoc[] {
     },
     {
       method: "GET",
+      path: "/api/experiments",
+      summary:
+        "Every experiment with its variants' sheets and players (sheets carry experiment and variant).",
+      curl: `curl ${base}/api/experiments`,
+    },
+    {
+      method: "GET",
+      path: "/api/experiments/{name}",
+      summary:
+        "Per-variant means over players, Welch's t-test of each variant against control (difference, relative difference, confidence interval, p-value) and the sample-ratio check. metric=units or item:<item>, control, split (shares in variant-name order), alpha.",
+      curl: `curl '${base}/api/experiments/drop_boost?metric=units'`,
+    },
+    {
+      method: "GET",
+      path: "/api/anomalies",
+      summary:
+        "Sheets the anomaly rules flag (loot rate far above the mode's median, locations off the map, stacked locations), newest first, with the rules and a score. limit, cursor, game_mode.",
+      curl: `curl '${base}/api/anomalies?limit=20'`,
+    },
+    {
+      method: "GET",
       path: "/api/export",
       summary:
         "Every matching sheet as a file, streamed: format=csv (RFC 4180, one row per sheet, a count and x/y column per item, text cells starting with = + - @ prefixed with ' against spreadsheet formulas), ndjson (the /api/stats objects) or parquet (typed columns). Takes the /api/stats filters (match_id, match_prefix, player_id, item, game_mode, since, until); gzipped when the client accepts it.",
