@@ -454,6 +454,17 @@ Deno.test("detection: with cheaters 0.02 on battle_royale, recall ≥ 0.9 and fa
   const server = scoreDetection(sheets, flagged, cheaters);
   console.log(`server detection: ${JSON.stringify(server)}`);
   ok(server.recall >= 0.9 && server.falsePositiveRate <= 0.01);
+  // A file database answers from its read worker (off the event loop): the same rows.
+  using temp = openTempStore();
+  const fileApp = createApp(temp.store);
+  await upload(fileApp, sheets);
+  for (const query of ["/api/anomalies?limit=1000", "/api/anomalies?limit=5&game_mode=duos"]) {
+    deepStrictEqual(
+      (await getJson(fileApp, query)).body,
+      (await getJson(t.app, query)).body,
+      query,
+    );
+  }
   const solo = await getJson(t.app, "/api/anomalies?game_mode=solo&limit=1000");
   deepStrictEqual(
     solo.body.data.map((row: { id: number }) => row.id),
