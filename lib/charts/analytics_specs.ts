@@ -8,6 +8,7 @@ import type { AggregateGroup, PlayerSummary, Timeseries } from "../analytics.ts"
 import { describeItem } from "../items.ts";
 import type { HeatmapGrid, LootCounts } from "../types.ts";
 import {
+  buildHeatmapCountColor,
   buildItemColorScale,
   type ChartOptions,
   type ChartSpec,
@@ -185,20 +186,7 @@ export function buildModeHeatmapsSpec(
           transform: [{ filter: "datum.count > 0" }],
           mark: { type: "rect" },
           encoding: {
-            color: {
-              field: "count",
-              type: "quantitative",
-              title: "Units",
-              scale: {
-                scheme: { name: "yelloworangered", extent: [HEATMAP_LOWEST_SHADE, 1] },
-                domain: [1, most],
-              },
-              legend: {
-                gradientLength: 200,
-                format: ",d",
-                ...(most <= 6 ? { values: Array.from({ length: most }, (_, i) => i + 1) } : {}),
-              },
-            },
+            color: buildHeatmapCountColor(most, 200),
           },
         },
         {
@@ -211,9 +199,6 @@ export function buildModeHeatmapsSpec(
     },
   };
 }
-
-// As buildHeatmapSpec: where on the scheme a count of 1 starts, clear of the empty cells' grey.
-const HEATMAP_LOWEST_SHADE = 0.2;
 
 /**
  * Units per time bucket by item, a line per item (from `GET /api/timeseries` without `item`,

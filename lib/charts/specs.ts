@@ -120,21 +120,7 @@ export function buildHeatmapSpec(grid: HeatmapGrid, options: ChartOptions = {}):
         transform: [{ filter: "datum.count > 0" }],
         mark: { type: "rect" },
         encoding: {
-          color: {
-            field: "count",
-            type: "quantitative",
-            title: "Units",
-            scale: {
-              scheme: { name: "yelloworangered", extent: [HEATMAP_LOWEST_SHADE, 1] },
-              domain: [1, most],
-            },
-            // Whole units only: with few distinct counts, name each rather than rounding 1.5 to "2".
-            legend: {
-              gradientLength: 260,
-              format: ",d",
-              ...(most <= 6 ? { values: Array.from({ length: most }, (_, i) => i + 1) } : {}),
-            },
-          },
+          color: buildHeatmapCountColor(most, 260),
         },
       },
       {
@@ -448,4 +434,26 @@ function sortedUnion(a: string[], b: string[]): string[] {
 
 function formatInteger(value: number): string {
   return new Intl.NumberFormat("en-US").format(value);
+}
+
+/**
+ * The colour of a heatmap's non-empty cells, shared by every heatmap (one map, one look): counts
+ * from 1 to `most` on the yellow-orange-red scheme, whole units in the legend.
+ */
+export function buildHeatmapCountColor(most: number, gradientLength: number) {
+  return {
+    field: "count",
+    type: "quantitative" as const,
+    title: "Units",
+    scale: {
+      scheme: { name: "yelloworangered", extent: [HEATMAP_LOWEST_SHADE, 1] },
+      domain: [1, most],
+    },
+    // Whole units only: with few distinct counts, name each rather than rounding 1.5 to "2".
+    legend: {
+      gradientLength,
+      format: ",d",
+      ...(most <= 6 ? { values: Array.from({ length: most }, (_, i) => i + 1) } : {}),
+    },
+  };
 }
