@@ -10,7 +10,7 @@ import {
 } from "../lib/notebook/mod.ts";
 import { findChromium, inspectNotebookPage } from "./browser.ts";
 import { makeTempDir } from "./fixtures.ts";
-import { findMissingJupyter, TOOLS_REQUIRED } from "./jupyter.ts";
+import { findMissingJupyter, runNotebookTask, TOOLS_REQUIRED } from "./jupyter.ts";
 
 const missing = (await findMissingJupyter()) ??
   (findChromium() ? undefined : "chromium is not on PATH (apt-get install chromium)");
@@ -26,20 +26,8 @@ Deno.test({
   async fn() {
     if (missing) throw new Error(`CI=true but ${missing}`);
     using dir = makeTempDir();
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../cli/notebook.ts", import.meta.url).pathname,
-        "--fresh",
-        "--out",
-        dir.path,
-      ],
-      env: { LOOT_SERVER: "http://127.0.0.1:9" },
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    equal(code, 0, new TextDecoder().decode(stderr));
+    const { code, stderr } = await runNotebookTask(dir.path);
+    equal(code, 0, stderr);
     const { slots } = await inspectNotebookPage(`${dir.path}/simulator.executed.html`);
     // The six charts, then the live cell's chart (one output, redrawn in place).
     equal(slots.length, 7, JSON.stringify(slots));

@@ -2,7 +2,12 @@ import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { resolvePipelineConfig } from "../lib/notebook/mod.ts";
 import { makeTempDir, SECTION_CHARTS, SIX_CHARTS } from "./fixtures.ts";
-import { findMissingJupyter, TOOLS_REQUIRED } from "./jupyter.ts";
+import {
+  findMissingJupyter,
+  runNotebookPasses,
+  runNotebookTask,
+  TOOLS_REQUIRED,
+} from "./jupyter.ts";
 import { startServerProcess } from "../server/child_process.ts";
 
 const NOTEBOOK = new URL("../notebooks/simulator.ipynb", import.meta.url).pathname;
@@ -38,22 +43,10 @@ Deno.test({
     if (missing) throw new Error(`CI=true but ${missing}`);
     using dir = makeTempDir();
     await Deno.writeTextFile(`${dir.path}/simulator.executed.ipynb`, "{}\n");
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../cli/notebook.ts", import.meta.url).pathname,
-        "--fresh",
-        "--out",
-        dir.path,
-      ],
-      env: { LOOT_SERVER: "http://127.0.0.1:9" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(code, 0, new TextDecoder().decode(stderr));
+    const { code, stdout, stderr } = await runNotebookTask(dir.path);
+    equal(code, 0, stderr);
     match(
-      new TextDecoder().decode(stderr),
+      stderr,
       /No server answered at http:\/\/127\.0\.0\.1:9; started one in-process/,
     );
     const executed = JSON.parse(await Deno.readTextFile(`${dir.path}/simulator.executed.ipynb`));
@@ -83,7 +76,7 @@ Deno.test({
     match(shown, /\*\*Modes:\*\* classic has no game modes: set `SCENARIO = "battle_royale"`/);
     match(shown, /\*\*Over time:\*\* classic plays one match a minute/);
     match(shown, /\*\*Players:\*\* classic has no returning players/);
-    const report = new TextDecoder().decode(stdout);
+    const report = stdout;
     match(report, /Wrote 22 files to .* \(21 new, 1 overwritten\):/);
     // The live cell: one chart output, redrawn in place (update_display_data), not one per update.
     const liveCell = executed.cells.find((cell: { id?: string }) => cell.id === "cell-live");
@@ -116,26 +109,7 @@ Deno.test({
     if (missing) throw new Error(`CI=true but ${missing}`);
     using dir = makeTempDir();
     await using server = await startServerProcess(["--db", `${dir.path}/loot.db`]);
-    const runner = await new Deno.Command("/usr/bin/python3", {
-      args: [
-        new URL("./notebook_runner.py", import.meta.url).pathname,
-        NOTEBOOK,
-        new URL("../notebooks/", import.meta.url).pathname,
-      ],
-      env: {
-        LOOT_SERVER: server.url,
-        LOOT_OUTPUT_DIR: dir.path,
-        PYDEVD_DISABLE_FILE_VALIDATION: "1",
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(runner.code, 0, new TextDecoder().decode(runner.stderr));
-    const [first, withShield, again] = JSON.parse(new TextDecoder().decode(runner.stdout)) as {
-      errors: string[];
-      charts: number;
-      texts: string[];
-    }[];
+    const [first, withShield, again] = await runNotebookPasses(server.url, dir.path);
     for (const pass of [first!, withShield!, again!]) {
       deepStrictEqual(pass.errors, []);
       equal(pass.charts, 6);
@@ -168,28 +142,7 @@ Deno.test({
     if (missing) throw new Error(`CI=true but ${missing}`);
     using dir = makeTempDir();
     await using server = await startServerProcess(["--db", `${dir.path}/loot.db`]);
-    const runner = await new Deno.Command("/usr/bin/python3", {
-      args: [
-        new URL("./notebook_runner.py", import.meta.url).pathname,
-        NOTEBOOK,
-        new URL("../notebooks/", import.meta.url).pathname,
-        "1",
-        "battle_royale",
-      ],
-      env: {
-        LOOT_SERVER: server.url,
-        LOOT_OUTPUT_DIR: dir.path,
-        PYDEVD_DISABLE_FILE_VALIDATION: "1",
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(runner.code, 0, new TextDecoder().decode(runner.stderr));
-    const [pass] = JSON.parse(new TextDecoder().decode(runner.stdout)) as {
-      errors: string[];
-      charts: number;
-      texts: string[];
-    }[];
+    const [pass] = await runNotebookPasses(server.url, dir.path, ["1", "battle_royale"]);
     deepStrictEqual(pass!.errors, []);
     // Plus the Segments section's scatter: battle_royale has returning players (no experiment, so
     // the Experiment section explains and skips).
@@ -213,27 +166,7 @@ Deno.test({
   async fn() {
     if (missing) throw new Error(`CI=true but ${missing}`);
     using dir = makeTempDir();
-    const runner = await new Deno.Command("/usr/bin/python3", {
-      args: [
-        new URL("./notebook_runner.py", import.meta.url).pathname,
-        NOTEBOOK,
-        new URL("../notebooks/", import.meta.url).pathname,
-        "1",
-      ],
-      env: {
-        LOOT_SERVER: "http://127.0.0.1:9",
-        LOOT_OUTPUT_DIR: dir.path,
-        PYDEVD_DISABLE_FILE_VALIDATION: "1",
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(runner.code, 0, new TextDecoder().decode(runner.stderr));
-    const [pass] = JSON.parse(new TextDecoder().decode(runner.stdout)) as {
-      errors: string[];
-      charts: number;
-      texts: string[];
-    }[];
+    const [pass] = await runNotebookPasses("http://127.0.0.1:9", dir.path, ["1"]);
     deepStrictEqual(pass!.errors, []);
     equal(pass!.charts, 4, "loot totals, heatmap, distribution and dashboard need no server");
     const text = pass!.texts.join("\n");
