@@ -26,16 +26,17 @@ import {
   startServerProcess,
 } from "../server/child_process.ts";
 import { benchHostileRequests } from "./hostile.ts";
+import { benchPostgres } from "./postgres.ts";
 import { ensureWrk, runWrk, startBareServer, type WrkResult } from "./load.ts";
 
 const USAGE = `Usage: deno task bench [options]
 
 Measures ingest and query speed, each figure beside its ceiling measured in the same run, prints
-the table and writes bench/results.json. Loopback only; about 4 minutes and up to 1 GB of temporary
-files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
+the table and writes bench/results.json. Loopback only; about 25 minutes with every section and up
+to 2 GB of temporary files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
 
 Options:
-  --only LIST  Run only these sections, comma-separated letters (a–i; b and c need a,
+  --only LIST  Run only these sections, comma-separated letters (a–i, p; b and c need a,
                f comes with e; h reuses e's 1M-sheet database when e runs), e.g. --only g for
                the hostile requests alone
   --help       Show this text
@@ -46,6 +47,10 @@ Environment:
   BENCH_WRK_SECONDS     Seconds of each wrk run for figure d (default 10)
   BENCH_EXPORT_SHEETS      Sheets for figure h when e does not run (default 1000000)
   BENCH_EXPERIMENT_SHEETS  Sheets of the experiment dataset of figure i (default 1000000)
+  BENCH_PG_URL          PostgreSQL server for section p, as postgres://user@host:port/db (a
+                        database per figure is created there and dropped); default a throwaway
+                        cluster of its own (initdb and pg_ctl from Debian's postgresql-15)
+  BENCH_PG_READ_SIZES   Database sizes of section p's reads (default 100000,1000000)
 
 Quick look: BENCH_INGEST_SHEETS=20000 BENCH_READ_SIZES=2000,10000 BENCH_WRK_SECONDS=3 deno task bench`;
 
@@ -75,7 +80,7 @@ const flags = readFlags(USAGE, { only: { type: "string" } });
 if (typeof flags === "number") Deno.exit(flags);
 const ONLY = flags.values.only;
 const SECTIONS = new Set(
-  (ONLY ?? "a,b,c,d,e,f,g,h,i").split(",").map((section) => section.trim()),
+  (ONLY ?? "a,b,c,d,e,f,g,h,i,p").split(",").map((section) => section.trim()),
 );
 const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
 /** Server processes still running, stopped when the run is interrupted. */
@@ -376,6 +381,21 @@ async function main() {
   if (SECTIONS.has("i")) {
     await benchExperiment();
     log("i done");
+  }
+  if (SECTIONS.has("p")) {
+    figures.push(
+      ...await benchPostgres({
+        workDir,
+        ingestSheets: INGEST_SHEETS,
+        readSizes: (Deno.env.get("BENCH_PG_READ_SIZES") ?? "100000,1000000").split(",").map(Number),
+        wrkSeconds: WRK_SECONDS,
+        wrk: await ensureWrk(),
+        startServer: startTrackedServer,
+        measureLatency,
+        log,
+      }),
+    );
+    log("p done");
   }
   printTable();
   if (ONLY === undefined) await writeResults();

@@ -1,12 +1,13 @@
 /**
  * `deno task db-summary`: what a database holds (the original's check_db.py and quick_check.py).
- * Opens the file read-only, so it is safe beside a running server.
+ * Opens the database read-only (a SQLite file, or PostgreSQL in a read-only transaction mode), so
+ * it is safe beside a running server.
  * @module
  */
 import { existsSync, statSync } from "node:fs";
 import { formatCount } from "../lib/mod.ts";
 import { DEFAULT_DB_PATH } from "../server/config.ts";
-import { openStore, runMain } from "../server/startup.ts";
+import { isPostgresUrl, openStore, runMain } from "../server/startup.ts";
 import {
   FlagError,
   formatTable,
@@ -20,7 +21,7 @@ const USAGE = `Usage: deno task db-summary [options]
 Prints totals, matches, players, items and the newest stat sheets of a database.
 
 Options:
-  --db PATH      SQLite file (env LOOT_DB, default ${DEFAULT_DB_PATH})
+  --db PATH|URL  SQLite file, or a postgres:// URL (env LOOT_DB, default ${DEFAULT_DB_PATH})
   --newest N     How many of the newest sheets to list (default 5)
   --help         Show this text`;
 
@@ -39,16 +40,20 @@ async function main(): Promise<number> {
     if (!(error instanceof FlagError)) throw error;
     return reportUsageError(error.message, USAGE);
   }
-  if (!existsSync(path)) {
+  const postgres = isPostgresUrl(path);
+  if (!postgres && !existsSync(path)) {
     console.error(`No database at ${path}: start the server (deno task server) or pass --db PATH`);
     return 1;
   }
-  using store = openStore(path, { readOnly: true });
+  using store = await openStore(path, { readOnly: true });
   const totals = await store.aggregate();
-  // Recent writes sit in the write-ahead log until a checkpoint: count it, or a busy database looks empty.
-  const walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
-  const wal = walBytes > 0 ? ` + ${formatCount(walBytes)} in the write-ahead log` : "";
-  console.log(`Database     ${path} (${formatCount(statSync(path).size)} bytes${wal})`);
+  if (postgres) console.log(`Database     ${store.description}`);
+  else {
+    // Recent writes sit in the write-ahead log until a checkpoint: count it, or a busy database looks empty.
+    const walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
+    const wal = walBytes > 0 ? ` + ${formatCount(walBytes)} in the write-ahead log` : "";
+    console.log(`Database     ${path} (${formatCount(statSync(path).size)} bytes${wal})`);
+  }
   console.log(`Stat sheets  ${formatCount(totals.total_stat_sheets)}`);
   console.log(`Matches      ${formatCount(totals.total_matches)}`);
   console.log(`Players      ${formatCount(totals.total_players)}`);

@@ -51,7 +51,8 @@ uploads them, compares with the server and writes six charts (PNG, SVG, Vega-Lit
 scenario such as battle_royale adds six on game modes, loot over time and players.
 
 Options:
-  --db PATH        SQLite file for the in-process server (env LOOT_DB, default ${DEFAULT_DB_PATH})
+  --db PATH|URL    Database of the in-process server: a SQLite file or a postgres:// URL
+                   (env LOOT_DB, default ${DEFAULT_DB_PATH})
   --fresh          Use a temporary database instead, removed afterwards
   --out DIR        Where charts and stat_sheets.ndjson go (default outputs)
   --scenario S     What to simulate: classic (default), battle_royale, or a JSON scenario file
@@ -108,7 +109,7 @@ async function main(): Promise<number> {
   const dbPath = tempDir
     ? join(tempDir, "loot.db")
     : values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH;
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   let server;
   try {
     server = await startServer(store, { port: 0, host: "127.0.0.1" });

@@ -29,7 +29,7 @@ Loads stat sheets (one JSON object per line, as simulate --generate-only writes)
 Sheets already stored are counted as duplicates; the import can be rerun safely.
 
 Options:
-  --db PATH          SQLite file (env LOOT_DB, default ${DEFAULT_DB_PATH})
+  --db PATH|URL      SQLite file, or a postgres:// URL (env LOOT_DB, default ${DEFAULT_DB_PATH})
   --batch-size N     Sheets per transaction (default 5000)
   --skip-invalid     Skip lines that are not valid stat sheets (and conflicting ones) instead of stopping
   --help             Show this text`;
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   }
   const totalBytes = (await file.stat()).size;
   const skipInvalid = values["skip-invalid"] ?? false;
-  using store = openStore(values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH);
+  using store = await openStore(values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH);
   const progress = createProgressWriter(1_000);
   const started = performance.now();
   const tally = { inserted: 0, duplicates: 0, skipped: 0, bytes: 0 };

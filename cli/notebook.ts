@@ -20,7 +20,8 @@ charts to OUT/. Files already there are overwritten; the run lists each file it 
 
 Options:
   --out DIR        Output folder (env LOOT_OUTPUT_DIR, default outputs)
-  --db PATH        Database of the server started when none answers (env LOOT_DB, default ${DEFAULT_DB_PATH})
+  --db PATH|URL    Database of the server started when none answers: a SQLite file or a
+                   postgres:// URL (env LOOT_DB, default ${DEFAULT_DB_PATH})
   --fresh          Start that server on a temporary database instead
   --timeout S      Seconds a cell may run (default 600)
   --help           Show this text
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
   let started: { server: RunningServer; store: Store; tempDir?: string } | undefined;
   if (!(await createClient(serverUrl, { retries: 0 }).checkHealth()).healthy) {
     const tempDir = values.fresh ? await Deno.makeTempDir({ prefix: "loot_notebook_" }) : undefined;
-    const store = openStore(
+    const store = await openStore(
       tempDir ? join(tempDir, "loot.db") : values.db ?? Deno.env.get("LOOT_DB") ?? DEFAULT_DB_PATH,
     );
     const server = await startServer(store, { port: 0, host: "127.0.0.1" });

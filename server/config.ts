@@ -25,13 +25,14 @@ export const DEFAULT_DB_PATH = "data/loot_telemetry.db";
 /** `--help` text of the server. */
 export const SERVER_USAGE = `Usage: deno task server [options]
 
-Runs the Loot Telemetry HTTP API over a SQLite database.
+Runs the Loot Telemetry HTTP API over a SQLite database (the default) or PostgreSQL.
 
 Options:
   --port N          Port to listen on (env PORT, default 5000 like the original server)
   --host ADDRESS    Address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)
-  --db PATH         SQLite file, created with its folder on first run; :memory: for a throwaway
-                    database (env LOOT_DB, default ${DEFAULT_DB_PATH})
+  --db PATH|URL     SQLite file, created with its folder on first run; :memory: for a throwaway
+                    database; or a postgres://user:pass@host:port/dbname URL for PostgreSQL
+                    (env LOOT_DB, default ${DEFAULT_DB_PATH})
   --write-key KEY   Key that ingest (POST /api/submit*) requires (env LOOT_WRITE_KEY); open when unset
   --read-key KEY    Key that queries (stats, aggregate, heatmap) require (env LOOT_READ_KEY); open when unset
   --admin-key KEY   Key that POST /api/clear requires, also valid for reads and writes (env LOOT_ADMIN_KEY);

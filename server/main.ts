@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     console.log(SERVER_USAGE);
     return 0;
   }
-  const store = openStore(config.db);
+  const store = await openStore(config.db);
   let server;
   try {
     server = await startServer(store, {

@@ -3,7 +3,8 @@
  * what to do instead, without a stack trace. Shared by the server and every CLI task.
  * @module
  */
-import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from "./store/sqlite.ts";
+import { openSqliteStore } from "./store/sqlite.ts";
+import type { Store } from "./store/store.ts";
 
 /** A task could not start; the message is the one line to print (exit code 1). */
 export class StartupError extends Error {
@@ -68,13 +69,79 @@ export function describeDatabaseError(error: unknown, path: string): StartupErro
   });
 }
 
-/** Opens the SQLite store at `path`, or throws a one-line {@link StartupError}. */
-export function openStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+/**
+ * True when `location` names a PostgreSQL database (a `postgres://` or `postgresql://` URL); any
+ * other `--db` value is a SQLite path.
+ */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location.trim());
+}
+
+/** A database location fit for a log line: a PostgreSQL URL loses its password. */
+export function redactLocation(location: string): string {
+  if (!isPostgresUrl(location)) return location;
   try {
-    return openSqliteStore(path, options);
-  } catch (error) {
-    throw describeDatabaseError(error, path);
+    const url = new URL(location);
+    if (url.password) url.password = "***";
+    return url.href;
+  } catch {
+    return "the PostgreSQL URL given";
   }
+}
+
+/**
+ * Opens the store `location` names: PostgreSQL for a `postgres://` URL, else the SQLite file (or
+ * `:memory:`). Throws a one-line {@link StartupError} naming the database and the remedy. The
+ * PostgreSQL engine is loaded only when asked for.
+ */
+export async function openStore(
+  location: string,
+  options: { readOnly?: boolean } = {},
+): Promise<Store> {
+  if (isPostgresUrl(location)) {
+    const { openPostgresStore } = await import("./store/postgres.ts");
+    try {
+      return await openPostgresStore(location, options);
+    } catch (error) {
+      throw describePostgresError(error, location);
+    }
+  }
+  try {
+    return openSqliteStore(location, options);
+  } catch (error) {
+    throw describeDatabaseError(error, location);
+  }
+}
+
+/** Turns a failure to open a PostgreSQL database into a {@link StartupError}, never showing the password. */
+export function describePostgresError(error: unknown, url: string): StartupError {
+  const where = redactLocation(url);
+  const code = (error as { code?: unknown })?.code;
+  const text = firstLine(error);
+  let reason: string;
+  let remedy = "check --db (or LOOT_DB)";
+  if (error instanceof Deno.errors.NotCapable) {
+    reason = "Deno was not given network access to it";
+    remedy = "run the task through deno task, whose permission set allows it";
+  } else if (code === "ECONNREFUSED" || error instanceof Deno.errors.ConnectionRefused) {
+    reason = "nothing listens there (connection refused)";
+    remedy = "start PostgreSQL, or fix the host and port in --db";
+  } else if (code === "ENOTFOUND" || /failed to lookup|not known/i.test(text)) {
+    reason = "its host name does not resolve";
+  } else if (code === "3D000") {
+    reason = "that database does not exist";
+    remedy = "create it (createdb NAME) or name an existing one in --db";
+  } else if (code === "28P01" || code === "28000") {
+    reason = "the server refused the user or password";
+    remedy = "fix the user and password in --db";
+  } else if (code === "CONNECT_TIMEOUT" || /timeout/i.test(text)) {
+    reason = "it did not answer in time";
+  } else {
+    reason = text;
+  }
+  return new StartupError(`Cannot open the PostgreSQL database ${where}: ${reason}; ${remedy}`, {
+    cause: error,
+  });
 }
 
 /**

@@ -9,8 +9,8 @@ import {
   summarizePlayer,
   TIME_INTERVALS,
 } from "../lib/mod.ts";
-import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
-import { createTestApp, getJson, openTempStore, post } from "./fixtures.ts";
+import { createTestApp, getJson, post } from "./fixtures.ts";
+import { checkTestRollups, engineTest, openTestStore } from "./engines.ts";
 import { createApp } from "../server/app.ts";
 
 const BASE = Date.UTC(2025, 9, 23, 9, 0);
@@ -134,90 +134,93 @@ Deno.test("buildTimeseries() fills empty buckets and counts one item's sheets an
   }, "a sheet with 0 of the item does not count; the series starts at its first bucket");
 });
 
-Deno.test("group_by, timeseries and players equal the local computations, filters included (property)", async () => {
-  await fc.assert(
-    fc.asyncProperty(sheetsArbitrary, fc.integer({ min: 1, max: 4 }), async (sheets, parts) => {
-      using temp = openTempStore();
-      const app = createApp(temp.store);
-      const size = Math.ceil(sheets.length / parts);
-      for (let start = 0; start < sheets.length; start += size) {
-        equal(
-          (await post(app, "/api/submit/batch", sheets.slice(start, start + size))).status,
-          201,
-        );
-      }
-      const get = async (path: string) => {
-        const { status, body } = await getJson(app, path);
-        equal(status, 200, `${path}: ${JSON.stringify(body)}`);
-        return body.data;
-      };
-      const solo = sheets.filter((sheet) => sheet.game_mode === "solo");
-      const alpha = sheets.filter((sheet) => sheet.match_id.startsWith("alpha"));
-      for (const dimension of GROUP_BY_DIMENSIONS) {
-        deepStrictEqual(
-          await get(`/api/aggregate?group_by=${dimension}`),
-          groupAggregate(sheets, dimension),
-        );
-        deepStrictEqual(
-          await get(`/api/aggregate?group_by=${dimension}&game_mode=solo`),
-          groupAggregate(solo, dimension),
-        );
-      }
-      const since = BASE + 3 * 3_600_000;
-      const until = BASE + 30 * 3_600_000;
-      const inRange = (list: StatSheet[]) =>
-        list.filter((sheet) =>
-          Date.parse(sheet.timestamp!) >= since && Date.parse(sheet.timestamp!) < until
-        );
-      for (const interval of TIME_INTERVALS) {
-        deepStrictEqual(
-          await get(`/api/timeseries?interval=${interval}`),
-          buildTimeseries(sheets, { interval }),
-        );
-        deepStrictEqual(
-          await get(`/api/timeseries?interval=${interval}&item=shield&game_mode=solo`),
-          buildTimeseries(solo, { interval, item: "shield" }),
-        );
-        deepStrictEqual(
-          await get(`/api/timeseries?interval=${interval}&match_prefix=alpha&item=medkit`),
-          buildTimeseries(alpha, { interval, item: "medkit" }),
-        );
-        // An unaligned range is answered by SQL, an aligned one by the rollups: both exact.
-        for (const offset of [0, 90_000]) {
-          const range = `since=${new Date(since + offset).toISOString()}&until=${
-            new Date(until).toISOString()
-          }`;
-          const local = buildTimeseries(inRange(sheets), {
-            interval,
-            sinceMs: since + offset,
-            untilMs: until,
-          });
-          deepStrictEqual(await get(`/api/timeseries?interval=${interval}&${range}`), local);
+engineTest(
+  "group_by, timeseries and players equal the local computations, filters included (property)",
+  async (engine) => {
+    await fc.assert(
+      fc.asyncProperty(sheetsArbitrary, fc.integer({ min: 1, max: 4 }), async (sheets, parts) => {
+        await using temp = await openTestStore(engine, { onDisk: true });
+        const app = createApp(temp.store);
+        const size = Math.ceil(sheets.length / parts);
+        for (let start = 0; start < sheets.length; start += size) {
+          equal(
+            (await post(app, "/api/submit/batch", sheets.slice(start, start + size))).status,
+            201,
+          );
         }
-      }
-      for (const mode of [undefined, "solo"]) {
-        const expected = rankPlayers(sheets, { gameMode: mode });
-        const seen = [];
-        let cursor: string | null = null;
-        for (let page = 0; page < 20; page++) {
-          const query = new URLSearchParams({ limit: "3" });
-          if (mode) query.set("game_mode", mode);
-          if (cursor) query.set("cursor", cursor);
-          const { body } = await getJson(app, `/api/players?${query}`);
-          seen.push(...body.data);
-          cursor = body.next;
-          if (!cursor) break;
+        const get = async (path: string) => {
+          const { status, body } = await getJson(app, path);
+          equal(status, 200, `${path}: ${JSON.stringify(body)}`);
+          return body.data;
+        };
+        const solo = sheets.filter((sheet) => sheet.game_mode === "solo");
+        const alpha = sheets.filter((sheet) => sheet.match_id.startsWith("alpha"));
+        for (const dimension of GROUP_BY_DIMENSIONS) {
+          deepStrictEqual(
+            await get(`/api/aggregate?group_by=${dimension}`),
+            groupAggregate(sheets, dimension),
+          );
+          deepStrictEqual(
+            await get(`/api/aggregate?group_by=${dimension}&game_mode=solo`),
+            groupAggregate(solo, dimension),
+          );
         }
-        deepStrictEqual(seen, expected);
-      }
-      for (const playerId of new Set(sheets.map((sheet) => sheet.player_id))) {
-        deepStrictEqual(await get(`/api/players/${playerId}`), summarizePlayer(sheets, playerId));
-      }
-      deepStrictEqual(checkRollups(temp.path), []);
-    }),
-    { numRuns: 40 },
-  );
-});
+        const since = BASE + 3 * 3_600_000;
+        const until = BASE + 30 * 3_600_000;
+        const inRange = (list: StatSheet[]) =>
+          list.filter((sheet) =>
+            Date.parse(sheet.timestamp!) >= since && Date.parse(sheet.timestamp!) < until
+          );
+        for (const interval of TIME_INTERVALS) {
+          deepStrictEqual(
+            await get(`/api/timeseries?interval=${interval}`),
+            buildTimeseries(sheets, { interval }),
+          );
+          deepStrictEqual(
+            await get(`/api/timeseries?interval=${interval}&item=shield&game_mode=solo`),
+            buildTimeseries(solo, { interval, item: "shield" }),
+          );
+          deepStrictEqual(
+            await get(`/api/timeseries?interval=${interval}&match_prefix=alpha&item=medkit`),
+            buildTimeseries(alpha, { interval, item: "medkit" }),
+          );
+          // An unaligned range is answered by SQL, an aligned one by the rollups: both exact.
+          for (const offset of [0, 90_000]) {
+            const range = `since=${new Date(since + offset).toISOString()}&until=${
+              new Date(until).toISOString()
+            }`;
+            const local = buildTimeseries(inRange(sheets), {
+              interval,
+              sinceMs: since + offset,
+              untilMs: until,
+            });
+            deepStrictEqual(await get(`/api/timeseries?interval=${interval}&${range}`), local);
+          }
+        }
+        for (const mode of [undefined, "solo"]) {
+          const expected = rankPlayers(sheets, { gameMode: mode });
+          const seen = [];
+          let cursor: string | null = null;
+          for (let page = 0; page < 20; page++) {
+            const query = new URLSearchParams({ limit: "3" });
+            if (mode) query.set("game_mode", mode);
+            if (cursor) query.set("cursor", cursor);
+            const { body } = await getJson(app, `/api/players?${query}`);
+            seen.push(...body.data);
+            cursor = body.next;
+            if (!cursor) break;
+          }
+          deepStrictEqual(seen, expected);
+        }
+        for (const playerId of new Set(sheets.map((sheet) => sheet.player_id))) {
+          deepStrictEqual(await get(`/api/players/${playerId}`), summarizePlayer(sheets, playerId));
+        }
+        deepStrictEqual(await checkTestRollups(temp), []);
+      }),
+      { numRuns: 40 },
+    );
+  },
+);
 
 Deno.test("analytics endpoints refuse bad queries with 400 and unknown players with 404", async () => {
   using t = createTestApp();

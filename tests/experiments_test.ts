@@ -33,9 +33,9 @@ import {
   ValidationError,
   welchTest,
 } from "../lib/mod.ts";
-import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
 import { createApp } from "../server/app.ts";
 import { createTestApp, getJson, makeTempDir, openTempStore, post } from "./fixtures.ts";
+import { checkTestRollups, engineTest, openTestApp, openTestStore } from "./engines.ts";
 
 const AB = findScenario("battle_royale_ab") as GameScenario;
 const ROYALE = findScenario("battle_royale") as GameScenario;
@@ -308,49 +308,52 @@ Deno.test("experiment and variant on the wire: optional, the item-name pattern, 
   throws(() => parseStatSheet({ ...sheet, experiment: "E 1", variant: "x" }), /experiment/);
 });
 
-Deno.test("GET /api/experiments and /api/experiments/:name equal the local analysis and the reference", async () => {
-  using temp = openTempStore();
-  const app = createApp(temp.store);
-  const sheets = [...simulateScenario(AB, { matches: 60, seed: 9 })];
-  await upload(app, sheets);
-  const listed = await getJson(app, "/api/experiments");
-  equal(listed.status, 200);
-  deepStrictEqual(listed.body, { success: true, data: listExperiments(sheets) });
-  for (
-    const [query, metric] of [["", { kind: "units" }], [
-      "?metric=item:medkit&alpha=0.01&split=0.4,0.6",
-      { kind: "item", item: "medkit" },
-    ]] as const
-  ) {
-    const { status, body } = await getJson(app, `/api/experiments/drop_boost${query}`);
-    equal(status, 200, JSON.stringify(body));
-    const params = new URLSearchParams(query);
-    const alpha = Number(params.get("alpha") ?? 0.05);
-    const split = params.get("split")?.split(",").map(Number);
-    const players = collectExperimentPlayers(sheets, "drop_boost", metric);
-    const local = analyzeExperiment(players, {
-      name: "drop_boost",
-      metric,
-      control: "control",
-      alpha,
-      split,
-    });
-    assertClose(body.data, JSON.parse(JSON.stringify(local)));
-    assertMatchesReference(body.data, players, { control: "control", alpha, split });
-    equal(body.data.unit, "player");
-  }
-  // Filters like game_mode.
-  const treatment = await getJson(
-    app,
-    "/api/stats?experiment=drop_boost&variant=treatment&limit=10000",
-  );
-  equal(treatment.body.count, sheets.filter((sheet) => sheet.variant === "treatment").length);
-  ok(treatment.body.data.every((sheet: StatSheet) => sheet.variant === "treatment"));
-  deepStrictEqual(checkRollups(temp.path), []);
-});
+engineTest(
+  "GET /api/experiments and /api/experiments/:name equal the local analysis and the reference",
+  async (engine) => {
+    await using temp = await openTestStore(engine, { onDisk: true });
+    const app = createApp(temp.store);
+    const sheets = [...simulateScenario(AB, { matches: 60, seed: 9 })];
+    await upload(app, sheets);
+    const listed = await getJson(app, "/api/experiments");
+    equal(listed.status, 200);
+    deepStrictEqual(listed.body, { success: true, data: listExperiments(sheets) });
+    for (
+      const [query, metric] of [["", { kind: "units" }], [
+        "?metric=item:medkit&alpha=0.01&split=0.4,0.6",
+        { kind: "item", item: "medkit" },
+      ]] as const
+    ) {
+      const { status, body } = await getJson(app, `/api/experiments/drop_boost${query}`);
+      equal(status, 200, JSON.stringify(body));
+      const params = new URLSearchParams(query);
+      const alpha = Number(params.get("alpha") ?? 0.05);
+      const split = params.get("split")?.split(",").map(Number);
+      const players = collectExperimentPlayers(sheets, "drop_boost", metric);
+      const local = analyzeExperiment(players, {
+        name: "drop_boost",
+        metric,
+        control: "control",
+        alpha,
+        split,
+      });
+      assertClose(body.data, JSON.parse(JSON.stringify(local)));
+      assertMatchesReference(body.data, players, { control: "control", alpha, split });
+      equal(body.data.unit, "player");
+    }
+    // Filters like game_mode.
+    const treatment = await getJson(
+      app,
+      "/api/stats?experiment=drop_boost&variant=treatment&limit=10000",
+    );
+    equal(treatment.body.count, sheets.filter((sheet) => sheet.variant === "treatment").length);
+    ok(treatment.body.data.every((sheet: StatSheet) => sheet.variant === "treatment"));
+    deepStrictEqual(await checkTestRollups(temp), []);
+  },
+);
 
-Deno.test("experiment endpoints refuse bad input with a clear 4xx", async () => {
-  using t = createTestApp();
+engineTest("experiment endpoints refuse bad input with a clear 4xx", async (engine) => {
+  await using t = await openTestApp(engine);
   const sheet = (player: string, variant: string, units: number): StatSheet => ({
     match_id: `m_${player}`,
     locations: {},
@@ -421,56 +424,61 @@ Deno.test("calibration: over 200 seeded A/A runs, 2% to 8% have p < 0.05; power 
   ok(detected / runs >= 0.8, `power ${detected / runs}`);
 });
 
-Deno.test("detection: with cheaters 0.02 on battle_royale, recall ≥ 0.9 and false positives ≤ 1% of honest sheets", async () => {
-  const options = { matches: 300, seed: 42, cheaters: 0.02 };
-  const sheets = [...simulateScenario(ROYALE, options)];
-  const cheaters = listCheaters(ROYALE, options);
-  ok(cheaters.length >= 4 && cheaters.length <= 16, `${cheaters.length} cheaters of 400`);
-  const local = scoreDetection(sheets, detectAnomalies(sheets), cheaters);
-  console.log(`local detection: ${JSON.stringify(local)}`);
-  ok(local.recall >= 0.9 && local.falsePositiveRate <= 0.01);
-  // The server's SQL flags the same sheets, with the same rules and scores, newest first.
-  using t = createTestApp();
-  await upload(t.app, sheets);
-  const flagged = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `/api/anomalies?limit=97${cursor ? `&cursor=${cursor}` : ""}`;
-    const { status, body } = await getJson(t.app, query);
-    equal(status, 200);
-    flagged.push(...body.data);
-    cursor = body.next;
-  } while (cursor);
-  const expected = detectAnomalies(sheets).reverse().map(({ index, ...row }) => ({
-    id: index + 1,
-    ...row,
-  }));
-  equal(flagged.length, expected.length);
-  flagged.forEach((row, index) => {
-    const want = expected[index]!;
-    deepStrictEqual({ ...row, score: 0 }, { ...want, score: 0 });
-    closeTo(row.score, want.score, 1e-12, "score");
-  });
-  const server = scoreDetection(sheets, flagged, cheaters);
-  console.log(`server detection: ${JSON.stringify(server)}`);
-  ok(server.recall >= 0.9 && server.falsePositiveRate <= 0.01);
-  // A file database answers from its read worker (off the event loop): the same rows.
-  using temp = openTempStore();
-  const fileApp = createApp(temp.store);
-  await upload(fileApp, sheets);
-  for (const query of ["/api/anomalies?limit=1000", "/api/anomalies?limit=5&game_mode=duos"]) {
+engineTest(
+  "detection: with cheaters 0.02 on battle_royale, recall ≥ 0.9 and false positives ≤ 1% of honest sheets",
+  async (engine) => {
+    const options = { matches: 300, seed: 42, cheaters: 0.02 };
+    const sheets = [...simulateScenario(ROYALE, options)];
+    const cheaters = listCheaters(ROYALE, options);
+    ok(cheaters.length >= 4 && cheaters.length <= 16, `${cheaters.length} cheaters of 400`);
+    const local = scoreDetection(sheets, detectAnomalies(sheets), cheaters);
+    console.log(`local detection: ${JSON.stringify(local)}`);
+    ok(local.recall >= 0.9 && local.falsePositiveRate <= 0.01);
+    // The server's SQL flags the same sheets, with the same rules and scores, newest first.
+    await using t = await openTestApp(engine);
+    await upload(t.app, sheets);
+    const flagged = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `/api/anomalies?limit=97${cursor ? `&cursor=${cursor}` : ""}`;
+      const { status, body } = await getJson(t.app, query);
+      equal(status, 200);
+      flagged.push(...body.data);
+      cursor = body.next;
+    } while (cursor);
+    const expected = detectAnomalies(sheets).reverse().map(({ index, ...row }) => ({
+      id: index + 1,
+      ...row,
+    }));
+    equal(flagged.length, expected.length);
+    flagged.forEach((row, index) => {
+      const want = expected[index]!;
+      deepStrictEqual({ ...row, score: 0 }, { ...want, score: 0 });
+      closeTo(row.score, want.score, 1e-12, "score");
+    });
+    const server = scoreDetection(sheets, flagged, cheaters);
+    console.log(`server detection: ${JSON.stringify(server)}`);
+    ok(server.recall >= 0.9 && server.falsePositiveRate <= 0.01);
+    if (engine === "sqlite") {
+      // A SQLite file answers from its read worker (off the event loop): the same rows.
+      using temp = openTempStore();
+      const fileApp = createApp(temp.store);
+      await upload(fileApp, sheets);
+      for (const query of ["/api/anomalies?limit=1000", "/api/anomalies?limit=5&game_mode=duos"]) {
+        deepStrictEqual(
+          (await getJson(fileApp, query)).body,
+          (await getJson(t.app, query)).body,
+          query,
+        );
+      }
+    }
+    const solo = await getJson(t.app, "/api/anomalies?game_mode=solo&limit=1000");
     deepStrictEqual(
-      (await getJson(fileApp, query)).body,
-      (await getJson(t.app, query)).body,
-      query,
+      solo.body.data.map((row: { id: number }) => row.id),
+      expected.filter((row) => sheets[row.id - 1]!.game_mode === "solo").map((row) => row.id),
     );
-  }
-  const solo = await getJson(t.app, "/api/anomalies?game_mode=solo&limit=1000");
-  deepStrictEqual(
-    solo.body.data.map((row: { id: number }) => row.id),
-    expected.filter((row) => sheets[row.id - 1]!.game_mode === "solo").map((row) => row.id),
-  );
-});
+  },
+);
 
 Deno.test("cheaters apply to game scenarios only, with a share from 0 to 1", () => {
   throws(

@@ -12,6 +12,8 @@ export interface PostgresCluster extends AsyncDisposable {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Stops it synchronously, for an `unload` handler, where nothing can be awaited. */
+  stopSync(): void;
 }
 
 /** Why no cluster could be started here (PostgreSQL is not installed). */
@@ -70,10 +72,21 @@ export async function startPostgresCluster(): Promise<PostgresCluster | Postgres
     await as(`${bindir}/pg_ctl`, ["-D", data, "-m", "fast", "-w", "stop"]);
     await Deno.remove(dir, { recursive: true });
   };
+  const stopSync = () => {
+    if (stopped) return;
+    stopped = true;
+    const args = ["-D", data, "-m", "fast", "-w", "stop"];
+    const [command, commandArgs] = owner
+      ? ["runuser", ["-u", owner, "--", `${bindir}/pg_ctl`, ...args]]
+      : [`${bindir}/pg_ctl`, args];
+    new Deno.Command(command, { args: commandArgs, stdout: "null", stderr: "null" }).outputSync();
+    Deno.removeSync(dir, { recursive: true });
+  };
   return {
     url: `postgres://loot@127.0.0.1:${port}/postgres`,
     port,
     stop,
+    stopSync,
     [Symbol.asyncDispose]: stop,
   };
 }

@@ -8,43 +8,51 @@ import {
   parseStatSheet,
   simulateMatches,
 } from "../lib/mod.ts";
-import { createTestApp, getJson, post } from "./fixtures.ts";
+import { getJson, post } from "./fixtures.ts";
+import { engineTest, openTestApp } from "./engines.ts";
 
 const itemName = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/).filter((name) =>
   !(name in Object.prototype)
 );
 
-Deno.test("the server's aggregate and heatmap grid equal the local ones for random seeds and sizes", async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.record({
-        seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
-        matches: fc.integer({ min: 1, max: 30 }),
-        playersPerMatch: fc.integer({ min: 1, max: 6 }),
-        items: fc.uniqueArray(itemName, { minLength: 1, maxLength: 6 }),
-        maxPerItem: fc.integer({ min: 0, max: 9 }),
-        bins: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(50, 100, 200)),
-      }),
-      async ({ bins, ...options }) => {
-        using t = createTestApp();
-        const sheets = [...simulateMatches(options)];
-        await post(t.app, "/api/submit/batch", sheets);
-        deepStrictEqual((await getJson(t.app, "/api/aggregate")).body.data, aggregateLoot(sheets));
-        const item = options.items[0]!;
-        deepStrictEqual(
-          (await getJson(t.app, `/api/heatmap/${item}?bins=${bins}`)).body.data,
-          binItemLocations(sheets, item, { bins }),
-        );
-        // The same grid through the SQL path that a match-prefix filter takes.
-        deepStrictEqual(
-          (await getJson(t.app, `/api/heatmap/${item}?bins=${bins}&match_prefix=match_`)).body.data,
-          binItemLocations(sheets, item, { bins }),
-        );
-      },
-    ),
-    { numRuns: 40 },
-  );
-});
+engineTest(
+  "the server's aggregate and heatmap grid equal the local ones for random seeds and sizes",
+  async (engine) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+          matches: fc.integer({ min: 1, max: 30 }),
+          playersPerMatch: fc.integer({ min: 1, max: 6 }),
+          items: fc.uniqueArray(itemName, { minLength: 1, maxLength: 6 }),
+          maxPerItem: fc.integer({ min: 0, max: 9 }),
+          bins: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(50, 100, 200)),
+        }),
+        async ({ bins, ...options }) => {
+          await using t = await openTestApp(engine);
+          const sheets = [...simulateMatches(options)];
+          await post(t.app, "/api/submit/batch", sheets);
+          deepStrictEqual(
+            (await getJson(t.app, "/api/aggregate")).body.data,
+            aggregateLoot(sheets),
+          );
+          const item = options.items[0]!;
+          deepStrictEqual(
+            (await getJson(t.app, `/api/heatmap/${item}?bins=${bins}`)).body.data,
+            binItemLocations(sheets, item, { bins }),
+          );
+          // The same grid through the SQL path that a match-prefix filter takes.
+          deepStrictEqual(
+            (await getJson(t.app, `/api/heatmap/${item}?bins=${bins}&match_prefix=match_`)).body
+              .data,
+            binItemLocations(sheets, item, { bins }),
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  },
+);
 
 Deno.test("parseStatSheet() is idempotent and fingerprints ignore key order", () => {
   fc.assert(
