@@ -3,14 +3,26 @@ import postgres from "postgres";
 import {
   aggregateLoot,
   binIndex,
+  bucketStartOf,
+  buildTimeseries,
+  collectExperimentPlayers,
   ConflictError,
+  detectAnomalies,
   findScenario,
+  GROUP_BY_DIMENSIONS,
+  groupAggregate,
   LimitExceededError,
+  listCheaters,
   MAP_SIZE,
   prepareSheets,
+  rankPlayers,
   simulateMatches,
   simulateScenario,
   type StatSheet,
+  summarizePlayer,
+  summarizeVariants,
+  TIME_INTERVALS,
+  ValidationError,
 } from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { openPostgresStore, type PostgresStore } from "../server/store/postgres.ts";
@@ -246,6 +258,119 @@ Deno.test("PostgreSQL store", async (t) => {
         deepStrictEqual(await store(pg, sheets.slice(0, 1)), [{ id: 1, duplicate: false }]);
       });
     });
+
+    await t.step(
+      "groups, series, players, experiments and anomalies as SQLite and lib",
+      async (t) => {
+        await using database = await createDatabase(cluster);
+        await using pg = await openPostgresStore(database.url);
+        using lite = openSqliteStore(":memory:");
+        const scenario = findScenario("battle_royale_ab")!;
+        const options = { matches: 40, seed: 5, cheaters: 0.1 };
+        const sheets = [...simulateScenario(scenario, options)];
+        ok(listCheaters(scenario, options).length > 0, "the run has cheaters");
+        for (const target of [pg, lite]) {
+          // In several batches, so rollups are summed over several transactions and shards.
+          for (let start = 0; start < sheets.length; start += 150) {
+            await store(target, sheets.slice(start, start + 150));
+          }
+        }
+        deepStrictEqual(await checkPostgresRollups(database.url), []);
+        const modes = [...new Set(sheets.map((sheet) => sheet.game_mode))];
+        const prefix = sheets[0]!.match_id.slice(0, -1);
+        const item = Object.keys(sheets[0]!.looted_items)[0]!;
+        const firstMs = Date.parse(sheets[0]!.timestamp!);
+        await t.step("groupAggregate()", async () => {
+          for (const groupBy of GROUP_BY_DIMENSIONS) {
+            deepStrictEqual(await pg.groupAggregate(groupBy), groupAggregate(sheets, groupBy));
+            for (const filter of [{ gameMode: modes[0] }, { matchPrefix: prefix }]) {
+              deepStrictEqual(
+                await pg.groupAggregate(groupBy, filter),
+                await lite.groupAggregate(groupBy, filter),
+              );
+            }
+          }
+        });
+        await t.step("timeseries()", async () => {
+          for (const interval of TIME_INTERVALS) {
+            deepStrictEqual(
+              await pg.timeseries({ interval }),
+              buildTimeseries(sheets, { interval }),
+            );
+            const requests = [
+              { interval, item },
+              { interval, gameMode: modes[1] },
+              { interval, matchPrefix: prefix, item },
+              { interval, sinceMs: bucketStartOf(firstMs, "day"), untilMs: firstMs + 86_400_000 },
+              { interval, sinceMs: firstMs + 1, untilMs: firstMs + 7_200_001, item },
+            ];
+            for (const request of requests) {
+              if (interval === "minute" && request.untilMs === undefined) continue;
+              deepStrictEqual(await pg.timeseries(request), await lite.timeseries(request));
+            }
+          }
+          await rejects(
+            pg.timeseries({ interval: "minute", sinceMs: 0, untilMs: 86_400_000 * 30 }),
+            ValidationError,
+          );
+        });
+        await t.step("player() and listPlayers()", async () => {
+          for (const { player_id } of sheets.slice(0, 30)) {
+            deepStrictEqual(await pg.player(player_id), summarizePlayer(sheets, player_id));
+          }
+          equal(await pg.player("nobody"), undefined);
+          for (const gameMode of [undefined, ...modes]) {
+            const all = await pg.listPlayers({ limit: 100_000, gameMode });
+            deepStrictEqual(all, rankPlayers(sheets, { gameMode }));
+            const page = await pg.listPlayers({ limit: 7, gameMode });
+            const last = page.at(-1)!;
+            const after = { matches: last.matches, playerId: last.player_id };
+            deepStrictEqual(
+              await pg.listPlayers({ limit: 9, gameMode, after }),
+              await lite.listPlayers({ limit: 9, gameMode, after }),
+            );
+          }
+        });
+        await t.step("listExperiments() and experimentStats()", async () => {
+          const listed = await pg.listExperiments();
+          deepStrictEqual(listed, await lite.listExperiments());
+          equal(listed[0]?.experiment, "drop_boost");
+          for (const metric of [{ kind: "units" as const }, { kind: "item" as const, item }]) {
+            const stats = await pg.experimentStats("drop_boost", metric);
+            const local = summarizeVariants(collectExperimentPlayers(sheets, "drop_boost", metric));
+            equal(stats.length, 2);
+            deepStrictEqual(
+              stats.map(({ variant, n, sheets }) => ({ variant, n, sheets })),
+              local.map(({ variant, n, sheets }) => ({ variant, n, sheets })),
+            );
+            stats.forEach((entry, index) => {
+              const expected = local[index]!;
+              ok(Math.abs(entry.mean - expected.mean) <= 1e-9 * Math.abs(expected.mean), "mean");
+              ok(
+                Math.abs(entry.variance - expected.variance) <= 1e-9 * Math.abs(expected.variance),
+                `variance ${entry.variance} vs ${expected.variance}`,
+              );
+            });
+          }
+          deepStrictEqual(await pg.experimentStats("unknown", { kind: "units" }), []);
+        });
+        await t.step("anomalies()", async () => {
+          const flagged = await pg.anomalies({ limit: 100_000 });
+          deepStrictEqual(flagged, await lite.anomalies({ limit: 100_000 }));
+          ok(flagged.length > 0);
+          const local = detectAnomalies(sheets);
+          deepStrictEqual(
+            new Set(flagged.map((row) => `${keyOf(row)} ${row.rules.join(",")} ${row.score}`)),
+            new Set(local.map((row) => `${keyOf(row)} ${row.rules.join(",")} ${row.score}`)),
+          );
+          const page = await pg.anomalies({ limit: 5, gameMode: modes[0] });
+          deepStrictEqual(
+            await pg.anomalies({ limit: 5, gameMode: modes[0], beforeId: page.at(-1)!.id }),
+            await lite.anomalies({ limit: 5, gameMode: modes[0], beforeId: page.at(-1)!.id }),
+          );
+        });
+      },
+    );
 
     await t.step(
       "concurrent writers on several pools store every sheet once, rollups exact, no deadlock",
