@@ -110,16 +110,19 @@ Deno.test("start-up failures are one line naming the port or path and the remedy
       await expectOneLine("notebook", ["--db", db, "--out", `${dir.path}/nb`], pattern, noServer);
     });
   }
-  await t.step("server, db-summary, import, demo: a PostgreSQL URL nothing answers, password hidden", async () => {
-    // Port 9 (discard) is closed on loopback: connection refused, at once.
-    const url = "postgres://loot:hunter2@127.0.0.1:9/loot";
-    const pattern =
-      /^Cannot open the PostgreSQL database postgres:\/\/loot:\*\*\*@127\.0\.0\.1:9\/loot: nothing listens there \(connection refused\); start PostgreSQL/;
-    await expectOneLine("server", ["--port", "0", "--db", url], pattern);
-    await expectOneLine("db-summary", ["--db", url], pattern);
-    await expectOneLine("import", [file, "--db", url], pattern);
-    await expectOneLine("demo", ["--db", url, "--out", `${dir.path}/out`], pattern);
-  });
+  await t.step(
+    "server, db-summary, import, demo: a PostgreSQL URL nothing answers, password hidden",
+    async () => {
+      // Port 9 (discard) is closed on loopback: connection refused, at once.
+      const url = "postgres://loot:hunter2@127.0.0.1:9/loot";
+      const pattern =
+        /^Cannot open the PostgreSQL database postgres:\/\/loot:\*\*\*@127\.0\.0\.1:9\/loot: nothing listens there \(connection refused\); start PostgreSQL/;
+      await expectOneLine("server", ["--port", "0", "--db", url], pattern);
+      await expectOneLine("db-summary", ["--db", url], pattern);
+      await expectOneLine("import", [file, "--db", url], pattern);
+      await expectOneLine("demo", ["--db", url, "--out", `${dir.path}/out`], pattern);
+    },
+  );
   await t.step("db-summary: no database", async () => {
     await expectOneLine("db-summary", ["--db", `${dir.path}/none.db`], /^No database at .*--db/);
   });
