@@ -18,9 +18,10 @@ const BATCH = 40;
 const keyOf = (sheet: { match_id: string; player_id: string }) =>
   `${sheet.match_id}/${sheet.player_id}`;
 
-/** One request a writer sent: its sheets, whether a 2xx acknowledged it, and whether it was a resend. */
+/** One request a writer sent: its sheets, where, whether a 2xx acknowledged it, whether a resend. */
 interface Sent {
   sheets: StatSheet[];
+  server: string;
   acknowledged: boolean;
   resend: boolean;
 }
@@ -41,24 +42,35 @@ Deno.test({
         servers.push(await startServerProcess(["--db", database.url, "--quiet"]));
       }
       let acknowledged = 0;
-      /** Sends to the writer's server; on a failure moves the writer to the next one, never retrying. */
+      let restarted = false;
+      /**
+       * Sends each request to the next server in turn, as a round-robin load balancer would; a
+       * request that fails (its server killed) is left unacknowledged, never retried.
+       */
       const writer = async (index: number): Promise<Sent[]> => {
         const sent: Sent[] = [];
-        let serverIndex = index % SERVERS;
         const generator = simulateMatches({ matches: 100_000, matchPrefix: `w${index}_` });
-        for (let request = 0; request < REQUESTS; request++) {
+        // At least REQUESTS, and a full round over the servers once the killed one is back (bounded).
+        let afterRestart = 0;
+        for (
+          let request = 0;
+          (request < REQUESTS || afterRestart < SERVERS) && request < REQUESTS * 5;
+          request++
+        ) {
+          if (restarted) afterRestart++;
           const done = sent.filter((entry) => entry.acknowledged);
           const resend = request % 5 === 4 && done.length > 0;
           const sheets = resend ? done[request % done.length]!.sheets : Array.from(
             { length: request % 2 === 0 ? BATCH : 1 },
             () => generator.next().value as StatSheet,
           );
-          const entry: Sent = { sheets, acknowledged: false, resend };
+          const server = servers[(index + request) % SERVERS]!.url;
+          const entry: Sent = { sheets, server, acknowledged: false, resend };
           sent.push(entry);
           const single = sheets.length === 1;
           try {
             const response = await fetch(
-              `${servers[serverIndex]!.url}/api/submit${single ? "" : "/batch"}`,
+              `${server}/api/submit${single ? "" : "/batch"}`,
               {
                 method: "POST",
                 headers: { "content-type": "application/json" },
@@ -74,7 +86,6 @@ Deno.test({
             acknowledged++;
           } catch (error) {
             if (error instanceof Error && error.name === "AssertionError") throw error;
-            serverIndex = (serverIndex + 1) % SERVERS; // that server is gone: write elsewhere
           }
         }
         return sent;
@@ -88,8 +99,13 @@ Deno.test({
       const killedAt = acknowledged;
       equal((await servers[0]!.stop("SIGKILL")).code, 137, "killed, not exited");
       servers[0] = await startServerProcess(["--db", database.url, "--quiet"]);
+      restarted = true;
       const sent = (await Promise.all(writers)).flat();
       ok(killedAt > 0 && acknowledged > killedAt, "the kill landed mid-stream");
+      ok(
+        sent.some((entry) => entry.acknowledged && entry.server === servers[0]!.url),
+        "the restarted server took writes",
+      );
 
       // Every sheet stored, read from one server; each key once.
       const stored = new Map<string, StatSheet>();
