@@ -11,10 +11,10 @@
  *   a key, nor both call the same sheet new.
  * - **Rollups stay exact in the insert transaction, without one hot row.** Every hot rollup row
  *   (the aggregate's counters, item totals, heatmap cells, groups, time buckets) carries a
- *   `shard` in its key: a transaction adds all its deltas to one shard, drawn at random among
- *   {@link ROLLUP_SHARDS}, with `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE SET x = x +
- *   excluded.x`; reads sum over shards. Two writers rarely meet on a shard, and when they do the
- *   second waits for the first's commit, never for every insert in the system.
+ *   `shard` in its key: a transaction claims one of the `ROLLUP_SHARDS` (16) shards that no running
+ *   transaction holds (a non-blocking advisory lock) and adds all its deltas there with
+ *   `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE SET x = x + excluded.x`; reads sum over
+ *   shards. Up to that many writers never wait for each other's rollup rows.
  * - **Distinct counts use member tables.** Whether a match or player is new to a group (or to
  *   the database: group `*`) is what `INSERT … ON CONFLICT DO NOTHING RETURNING` on
  *   `rollup_group_members` returns; a concurrent inserter of the same member waits for the first
@@ -29,7 +29,9 @@
  *
  * Each resolved insert is committed with `synchronous_commit = on` (durable). `scanSheets` and
  * `anomalies` read on a separate, read-only pool, so a long scan never holds a writer's
- * connection. `onCommit` listeners hear of this process's commits only (no LISTEN/NOTIFY yet).
+ * connection. `onCommit` listeners hear of this store's commits at once, and of other stores'
+ * (other server processes) through LISTEN/NOTIFY: after each commit the store notifies its id
+ * range and transaction id, and a listening store fetches those sheets.
  * @module
  */
 import {
@@ -55,6 +57,7 @@ import {
   type PreparedSheet,
   ROLLUP_RESOLUTIONS,
   type SheetFilter,
+  type StatSheet,
   type StoredStatSheet,
   type Timeseries,
   type TimeseriesRequest,
@@ -62,13 +65,8 @@ import {
 } from "../../lib/mod.ts";
 import type { CommitListener, InsertOutcome, Store } from "./store.ts";
 import { connectPostgres, describeUrl, type PostgresSql } from "./postgres_connect.ts";
-import { writeBatch } from "./postgres_insert.ts";
-import {
-  binIndexPostgresSql,
-  migratePostgres,
-  ROLLUP_SHARDS,
-  STORE_TABLES,
-} from "./postgres_schema.ts";
+import { COMMIT_CHANNEL, type CommitNotice, writeBatch } from "./postgres_insert.ts";
+import { binIndexPostgresSql, migratePostgres, STORE_TABLES } from "./postgres_schema.ts";
 import {
   readGroupedAggregate,
   readPlayer,
@@ -132,6 +130,9 @@ export class PostgresStore implements Store, AsyncDisposable {
   readonly #sql: PostgresSql;
   readonly #url: string;
   readonly #listeners = new Set<CommitListener>();
+  /** Tells this store's commit notifications from other stores'. */
+  readonly #origin = crypto.randomUUID();
+  #subscription: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
   #reader: PostgresSql | undefined;
   #closing: Promise<void> | undefined;
 
@@ -150,10 +151,22 @@ export class PostgresStore implements Store, AsyncDisposable {
   async insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
     if (this.#closing) throw new Error("The store is closed");
     if (sheets.length === 0) return [];
-    const shard = Math.floor(Math.random() * ROLLUP_SHARDS);
-    const { outcomes, stored } = await this.#sql.begin((tx) => writeBatch(tx, sheets, shard));
+    const { outcomes, stored, notice } = await this.#sql.begin((tx) => writeBatch(tx, sheets));
     if (stored.length > 0) this.#notify(stored);
+    if (notice) this.#announce({ origin: this.#origin, ...notice });
     return outcomes;
+  }
+
+  /**
+   * Tells other stores of a commit, after it: NOTIFY inside the insert transaction would hold
+   * PostgreSQL's global notification lock through the commit's WAL flush, serialising every
+   * writer's commit; a NOTIFY of its own writes no WAL. A crash between the two loses only the
+   * notice (other servers' live feeds miss those sheets; the data and rollups are stored).
+   */
+  #announce(notice: CommitNotice): void {
+    this.#sql`SELECT pg_notify(${COMMIT_CHANNEL}, ${JSON.stringify(notice)})`.catch((error) =>
+      console.error("Cannot announce a commit to other servers:", error)
+    );
   }
 
   #notify(stored: readonly PreparedSheet[]): void {
@@ -167,9 +180,42 @@ export class PostgresStore implements Store, AsyncDisposable {
     }
   }
 
+  /**
+   * Local commits are told at once; other stores' commits (other processes on the database) when
+   * their notification arrives, on a LISTEN connection opened with the first listener and closed
+   * with the last.
+   */
   onCommit(listener: CommitListener): () => void {
     this.#listeners.add(listener);
-    return () => void this.#listeners.delete(listener);
+    this.#subscription ??= this.#sql.listen(
+      COMMIT_CHANNEL,
+      (payload) => void this.#hearRemoteCommit(payload),
+    ).catch((error) => {
+      console.error("Cannot listen for other servers' commits:", error);
+      return undefined;
+    });
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size > 0 || !this.#subscription) return;
+      const subscription = this.#subscription;
+      this.#subscription = undefined;
+      void subscription.then((meta) => meta?.unlisten());
+    };
+  }
+
+  /** Fetches the sheets another store's commit stored and tells the local listeners. */
+  async #hearRemoteCommit(payload: string): Promise<void> {
+    try {
+      const notice: CommitNotice = JSON.parse(payload);
+      if (notice.origin === this.#origin || this.#listeners.size === 0) return;
+      const rows = await this.#sql<(SheetRow & StoredExtras)[]>`
+        SELECT ${this.#sql.unsafe(SHEET_COLUMNS)}, ts_ms, fingerprint FROM stat_sheets
+        WHERE id BETWEEN ${notice.from} AND ${notice.to} AND xmin = ${notice.xid}::xid
+        ORDER BY id`;
+      if (rows.length > 0) this.#notify(rows.map(toPreparedSheet));
+    } catch (error) {
+      console.error("Cannot read another server's commit:", error);
+    }
   }
 
   async listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {
@@ -439,6 +485,42 @@ function joinSheets(filter: HeatmapFilter, params: Params): string {
   if (filter.gameMode !== undefined) clauses.push(`s.game_mode = ${params.add(filter.gameMode)}`);
   if (clauses.length === 0) return "";
   return `JOIN stat_sheets s ON s.id = i.sheet_id AND ${clauses.join(" AND ")}`;
+}
+
+/** What a prepared sheet needs beyond a listing's columns. */
+interface StoredExtras {
+  ts_ms: number;
+  fingerprint: string;
+}
+
+/**
+ * A stored sheet as the prepared sheet that stored it, for commit listeners: the sheet's fields
+ * as sent (the client's own timestamp when it was corrected; the receipt time when it sent none).
+ */
+function toPreparedSheet(row: SheetRow & StoredExtras): PreparedSheet {
+  const stored = toStoredSheet(row);
+  const sheet: StatSheet = {
+    match_id: stored.match_id,
+    player_id: stored.player_id,
+    timestamp: stored.client_timestamp ?? stored.timestamp,
+    looted_items: stored.looted_items,
+    locations: stored.locations,
+  };
+  if (stored.sent_at !== undefined) sheet.sent_at = stored.sent_at;
+  if (stored.match_duration !== null) sheet.match_duration = stored.match_duration;
+  if (stored.player_level !== null) sheet.player_level = stored.player_level;
+  if (stored.game_mode !== null) sheet.game_mode = stored.game_mode;
+  if (stored.experiment !== null) sheet.experiment = stored.experiment;
+  if (stored.variant !== null) sheet.variant = stored.variant;
+  if (stored.extra !== null) sheet.extra = stored.extra;
+  return {
+    sheet,
+    timestamp: stored.timestamp,
+    timestampMs: row.ts_ms,
+    receivedAt: stored.created_at,
+    clientTimestamp: stored.client_timestamp ?? null,
+    fingerprint: row.fingerprint,
+  };
 }
 
 function toStoredSheet(row: SheetRow): StoredStatSheet {
