@@ -91,9 +91,13 @@ export async function writeBatch(
   tx: PostgresTransaction,
   sheets: readonly PreparedSheet[],
 ): Promise<BatchResult> {
-  // Generic plans for this transaction's statements: the rollup statements are costly to plan
-  // afresh per batch (custom plans), and the generic plans reach the new rows by index.
-  const [, [{ shard }], drawn] = await Promise.all([
+  const [, , [{ shard }], drawn] = await Promise.all([
+    // Taken before ids are drawn (writers do not block each other by it): a `clear()`, which
+    // restarts the ids, then waits for this transaction or runs wholly before it, so no id drawn
+    // before a restart is inserted after it.
+    tx`LOCK TABLE stat_sheets IN ROW EXCLUSIVE MODE`,
+    // Generic plans for this transaction's statements: the rollup statements are costly to plan
+    // afresh per batch (custom plans), and the generic plans reach the new rows by index.
     tx`SET LOCAL plan_cache_mode = force_generic_plan`,
     tx.unsafe<[{ shard: number }]>(
       CLAIM_SHARD,
