@@ -258,6 +258,43 @@ Deno.test("PostgreSQL store", async (t) => {
         deepStrictEqual(await checkPostgresRollups(database.url), []);
         deepStrictEqual(await store(pg, sheets.slice(0, 1)), [{ id: 1, duplicate: false }]);
       });
+      await t.step(
+        "small submissions at once share a commit yet succeed or fail alone",
+        async () => {
+          await store(pg, sheets.slice(0, 10));
+          const [stored] = await pg.listSheets({
+            limit: 1,
+            match_id: sheets[3]!.match_id,
+            player_id: sheets[3]!.player_id,
+          });
+          const before = committed.length;
+          const base = sheets[4]!;
+          const [one, two, clash, twin] = await Promise.allSettled([
+            store(pg, [{ ...base, match_id: "group_a" }]),
+            store(pg, [{ ...base, match_id: "group_b" }, { ...base, match_id: "group_c" }]),
+            store(pg, [{ ...sheets[3]!, player_level: 78 }]),
+            store(pg, [{ ...base, match_id: "group_a" }]),
+          ]);
+          ok(
+            one.status === "fulfilled" && two.status === "fulfilled" && twin.status === "fulfilled",
+          );
+          ok(
+            clash.status === "rejected" && clash.reason instanceof ConflictError &&
+              clash.reason.index === 0 && clash.reason.existingId === stored!.id,
+          );
+          deepStrictEqual(twin.value, [{ id: one.value[0]!.id, duplicate: true }]);
+          deepStrictEqual(two.value.map((outcome) => outcome.duplicate), [false, false]);
+          deepStrictEqual(committed.slice(before).flat().sort(), [
+            `group_a/${base.player_id}`,
+            `group_b/${base.player_id}`,
+            `group_c/${base.player_id}`,
+          ]);
+          // One commit: the group's first try met the conflict and stored nothing; the retry
+          // without the conflicting submission stored the rest together.
+          equal(committed.length - before, 1);
+          deepStrictEqual(await checkPostgresRollups(database.url), []);
+        },
+      );
     });
 
     await t.step(

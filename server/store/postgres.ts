@@ -23,9 +23,9 @@
  *   with a "newer wins" CASE so the order of commits does not matter.
  * - **No deadlocks.** Every transaction takes its row locks in one global order: sheets by key,
  *   then each rollup table in a fixed order, rows by key (`ORDER BY` before each upsert).
- * - **Set-based.** A batch is one JSON parameter (`json_to_recordset`); a 5,000-sheet batch is
- *   four round trips (ids, sheets, and items plus the rollup statements pipelined), whatever
- *   its size.
+ * - **Set-based.** A batch is one JSON parameter (`json_to_recordset`): three round trips in
+ *   the transaction (ids and shard; sheets; items, rollups pipelined) whatever its size. Small
+ *   submissions arriving together share one transaction (`postgres_group_commit.ts`).
  *
  * Each resolved insert is committed with `synchronous_commit = on` (durable). `scanSheets` and
  * `anomalies` read on a separate, read-only pool, so a long scan never holds a writer's
@@ -65,6 +65,7 @@ import {
 } from "../../lib/mod.ts";
 import type { CommitListener, InsertOutcome, Store } from "./store.ts";
 import { connectPostgres, describeUrl, type PostgresSql } from "./postgres_connect.ts";
+import { GroupCommitQueue } from "./postgres_group_commit.ts";
 import { COMMIT_CHANNEL, type CommitNotice, writeBatch } from "./postgres_insert.ts";
 import { binIndexPostgresSql, migratePostgres, STORE_TABLES } from "./postgres_schema.ts";
 import {
@@ -133,6 +134,7 @@ export class PostgresStore implements Store, AsyncDisposable {
   /** Tells this store's commit notifications from other stores'. */
   readonly #origin = crypto.randomUUID();
   #subscription: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
+  readonly #groups = new GroupCommitQueue((sheets) => this.#commit(sheets));
   #reader: PostgresSql | undefined;
   #closing: Promise<void> | undefined;
 
@@ -148,9 +150,14 @@ export class PostgresStore implements Store, AsyncDisposable {
     return this.#reader;
   }
 
-  async insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
-    if (this.#closing) throw new Error("The store is closed");
-    if (sheets.length === 0) return [];
+  insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
+    if (this.#closing) return Promise.reject(new Error("The store is closed"));
+    if (sheets.length === 0) return Promise.resolve([]);
+    return this.#groups.submit(sheets);
+  }
+
+  /** One transaction: writes `sheets`, then tells local listeners and other stores. */
+  async #commit(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
     const { outcomes, stored, notice } = await this.#sql.begin((tx) => writeBatch(tx, sheets));
     if (stored.length > 0) this.#notify(stored);
     if (notice) this.#announce({ origin: this.#origin, ...notice });
@@ -391,12 +398,14 @@ export class PostgresStore implements Store, AsyncDisposable {
     await this.#sql`SELECT 1`;
   }
 
-  /** Ends both pools, letting running queries finish (a few seconds at most). */
+  /**
+   * Writes what is queued, then ends both pools, letting running queries finish (a few seconds
+   * at most).
+   */
   end(): Promise<void> {
-    this.#closing ??= Promise.all([
-      this.#sql.end({ timeout: 5 }),
-      this.#reader?.end({ timeout: 5 }),
-    ]).then(() => {});
+    this.#closing ??= this.#groups.flush().then(() =>
+      Promise.all([this.#sql.end({ timeout: 5 }), this.#reader?.end({ timeout: 5 })])
+    ).then(() => {});
     return this.#closing;
   }
 
@@ -415,7 +424,7 @@ export class PostgresStore implements Store, AsyncDisposable {
 }
 
 /** Bound parameters of one query: `add` returns the `$n` placeholder of its value. */
-export class Params {
+class Params {
   readonly values: (string | number)[] = [];
 
   add(value: string | number): string {
@@ -436,7 +445,7 @@ function buildListSql(filter: SheetFilter): { sql: string; params: (string | num
 }
 
 /** The WHERE clause of a sheet filter over `stat_sheets s` ('' when none), binding into `params`. */
-export function buildSheetWhere(filter: Omit<SheetFilter, "limit">, params: Params): string {
+function buildSheetWhere(filter: Omit<SheetFilter, "limit">, params: Params): string {
   const clauses: string[] = [];
   // Only present filters enter the SQL, so each shape has its own plan and uses its index.
   const add = (clause: (placeholder: string) => string, value: string | number | undefined) => {
