@@ -11,14 +11,15 @@
  *   a key, nor both call the same sheet new.
  * - **Rollups stay exact in the insert transaction, without one hot row.** Every hot rollup row
  *   (the aggregate's counters, item totals, heatmap cells, groups, time buckets) carries a
- *   `shard` in its key: a transaction claims one of the `ROLLUP_SHARDS` (16) shards that no running
- *   transaction holds (a non-blocking advisory lock) and adds all its deltas there with
+ *   `shard` in its key: a transaction claims one of `ROLLUP_SHARDS` (16) shards that no
+ *   running transaction holds (a non-blocking advisory lock) and adds all its deltas there with
  *   `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE SET x = x + excluded.x`; reads sum over
  *   shards. Up to that many writers never wait for each other's rollup rows.
  * - **Distinct counts use member tables.** Whether a match or player is new to a group (or to
  *   the database: group `*`) is what `INSERT … ON CONFLICT DO NOTHING RETURNING` on
  *   `rollup_group_members` returns; a concurrent inserter of the same member waits for the first
- *   to commit, so each member is counted exactly once.
+ *   to commit, so each member is counted exactly once. (The price: the first sheets of a new
+ *   match, written at once, queue behind the first one's commit.)
  * - **Per-player rows** (latest level by `(ts_ms, id)`) are not hot: one row per player, updated
  *   with a "newer wins" CASE so the order of commits does not matter.
  * - **No deadlocks.** Every transaction takes its row locks in one global order: sheets by key,
