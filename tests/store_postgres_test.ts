@@ -14,6 +14,7 @@ import {
   LimitExceededError,
   listCheaters,
   MAP_SIZE,
+  type PreparedSheet,
   prepareSheets,
   rankPlayers,
   simulateMatches,
@@ -257,6 +258,102 @@ Deno.test("PostgreSQL store", async (t) => {
         deepStrictEqual(await checkPostgresRollups(database.url), []);
         deepStrictEqual(await store(pg, sheets.slice(0, 1)), [{ id: 1, duplicate: false }]);
       });
+      await t.step(
+        "small submissions at once share a commit yet succeed or fail alone",
+        async () => {
+          await store(pg, sheets.slice(0, 10));
+          const [stored] = await pg.listSheets({
+            limit: 1,
+            match_id: sheets[3]!.match_id,
+            player_id: sheets[3]!.player_id,
+          });
+          const before = committed.length;
+          const base = sheets[4]!;
+          const [one, two, clash, twin] = await Promise.allSettled([
+            store(pg, [{ ...base, match_id: "group_a" }]),
+            store(pg, [{ ...base, match_id: "group_b" }, { ...base, match_id: "group_c" }]),
+            store(pg, [{ ...sheets[3]!, player_level: 78 }]),
+            store(pg, [{ ...base, match_id: "group_a" }]),
+          ]);
+          ok(
+            one.status === "fulfilled" && two.status === "fulfilled" && twin.status === "fulfilled",
+          );
+          ok(
+            clash.status === "rejected" && clash.reason instanceof ConflictError &&
+              clash.reason.index === 0 && clash.reason.existingId === stored!.id,
+          );
+          deepStrictEqual(twin.value, [{ id: one.value[0]!.id, duplicate: true }]);
+          deepStrictEqual(two.value.map((outcome) => outcome.duplicate), [false, false]);
+          deepStrictEqual(committed.slice(before).flat().sort(), [
+            `group_a/${base.player_id}`,
+            `group_b/${base.player_id}`,
+            `group_c/${base.player_id}`,
+          ]);
+          // One commit: the group's first try met the conflict and stored nothing; the retry
+          // without the conflicting submission stored the rest together.
+          equal(committed.length - before, 1);
+          deepStrictEqual(await checkPostgresRollups(database.url), []);
+        },
+      );
+    });
+
+    await t.step(
+      "clear() amid concurrent writers leaves consistent rollups and usable ids",
+      async () => {
+        await using database = await createDatabase(cluster);
+        await using one = await openPostgresStore(database.url);
+        await using other = await openPostgresStore(database.url);
+        const sheets = [...simulateMatches({ matches: 40, seed: 4 })];
+        const writes = [0, 1, 2, 3].map((part) =>
+          store(part % 2 ? one : other, sheets.slice(part * 40, part * 40 + 40))
+        );
+        const cleared = other.clear();
+        await Promise.all([...writes, cleared]);
+        const remaining = (await one.aggregate()).total_stat_sheets;
+        ok(remaining <= 160 && (await cleared) <= 160);
+        deepStrictEqual(await checkPostgresRollups(database.url), []);
+        // Ids drawn before the restart were never inserted after it: new inserts do not collide.
+        await store(one, sheets.slice(0));
+        equal((await one.aggregate()).total_stat_sheets, sheets.length);
+        deepStrictEqual(await checkPostgresRollups(database.url), []);
+      },
+    );
+
+    await t.step("onCommit() hears other servers' commits through LISTEN/NOTIFY", async () => {
+      await using database = await createDatabase(cluster);
+      await using one = await openPostgresStore(database.url);
+      await using other = await openPostgresStore(database.url);
+      const heard: PreparedSheet[][] = [];
+      const stop = other.onCommit((sheets) => heard.push([...sheets]));
+      const sheets = [...simulateMatches({ matches: 3, seed: 9 })].map((sheet, index) =>
+        index === 0 ? { ...sheet, sent_at: "2026-01-01T00:00:02Z", game_mode: "solo" } : sheet
+      );
+      // Give the LISTEN a moment to be in place before the first commit.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const prepared = prepareSheets(sheets, receivedAt);
+      await one.insertSheets(prepared.slice(0, 8));
+      await one.insertSheets(prepared.slice(0, 2)); // duplicates: nothing to tell
+      await other.insertSheets(prepared.slice(8)); // its own commit: told once, at once
+      for (let waited = 0; heard.length < 2 && waited < 5_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const summary = (batch: readonly PreparedSheet[]) =>
+        JSON.stringify(batch.map(({ fingerprint, sheet, timestampMs }) => ({
+          fingerprint,
+          timestampMs,
+          key: keyOf(sheet),
+          items: sheet.looted_items,
+        })));
+      equal(heard.length, 2);
+      deepStrictEqual(
+        new Set(heard.map(summary)),
+        new Set([summary(prepared.slice(8)), summary(prepared.slice(0, 8))]),
+      );
+      deepStrictEqual(heard.flat().find(({ sheet }) => sheet.game_mode === "solo"), prepared[0]);
+      stop();
+      await one.insertSheets(prepareSheets([{ ...sheets[0]!, match_id: "later" }], receivedAt));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      equal(heard.length, 2, "a removed listener hears nothing");
     });
 
     await t.step(
@@ -380,6 +477,10 @@ Deno.test("PostgreSQL store", async (t) => {
         const sheets = [...simulateScenario(scenario, { matches: 60, seed: 11 })];
         const seed = sheets.slice(0, 40);
         const rest = sheets.slice(40);
+        const singles = [
+          ...simulateScenario(scenario, { matches: 2, seed: 12, matchPrefix: "late" }),
+        ].slice(0, 60);
+        const everything = [...sheets, ...singles];
         const servers: PostgresStore[] = await Promise.all(
           Array.from({ length: 3 }, () => openPostgresStore(database.url, { poolSize: 3 })),
         );
@@ -402,6 +503,18 @@ Deno.test("PostgreSQL store", async (t) => {
           }
           // Every sheet of `rest` in at least one batch that succeeds.
           batches.push({ sheets: [...rest].reverse(), conflicting: false });
+          // And single sheets of new matches, each sent twice at once, among the batches: the
+          // first sheets of a match race to create its member rows.
+          for (const single of singles) {
+            batches.splice(
+              Math.floor(random() * batches.length),
+              0,
+              ...[0, 1].map(() => ({
+                sheets: [single],
+                conflicting: false,
+              })),
+            );
+          }
           const results = await Promise.allSettled(
             batches.map(({ sheets }, index) => store(servers[index % 3]!, sheets)),
           );
@@ -424,8 +537,8 @@ Deno.test("PostgreSQL store", async (t) => {
             }
           });
           const listed = await servers[1]!.listSheets({ limit: 10_000 });
-          equal(listed.length, sheets.length);
-          deepStrictEqual(new Set(listed.map(keyOf)), new Set(sheets.map(keyOf)));
+          equal(listed.length, everything.length);
+          deepStrictEqual(new Set(listed.map(keyOf)), new Set(everything.map(keyOf)));
           // Outcomes name the one stored id of each key, whichever server stored it.
           const idOf = new Map(listed.map((row) => [keyOf(row), row.id]));
           results.forEach((result, index) => {
@@ -435,7 +548,7 @@ Deno.test("PostgreSQL store", async (t) => {
             });
           });
           deepStrictEqual(await checkPostgresRollups(database.url), []);
-          const expected = aggregateLoot(sheets);
+          const expected = aggregateLoot(everything);
           for (const server of servers) deepStrictEqual(await server.aggregate(), expected);
         } finally {
           await Promise.all(servers.map((server) => server.end()));

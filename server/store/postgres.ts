@@ -11,25 +11,28 @@
  *   a key, nor both call the same sheet new.
  * - **Rollups stay exact in the insert transaction, without one hot row.** Every hot rollup row
  *   (the aggregate's counters, item totals, heatmap cells, groups, time buckets) carries a
- *   `shard` in its key: a transaction adds all its deltas to one shard, drawn at random among
- *   {@link ROLLUP_SHARDS}, with `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE SET x = x +
- *   excluded.x`; reads sum over shards. Two writers rarely meet on a shard, and when they do the
- *   second waits for the first's commit, never for every insert in the system.
+ *   `shard` in its key: a transaction claims one of `ROLLUP_SHARDS` (16) shards that no
+ *   running transaction holds (a non-blocking advisory lock) and adds all its deltas there with
+ *   `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE SET x = x + excluded.x`; reads sum over
+ *   shards. Up to that many writers never wait for each other's rollup rows.
  * - **Distinct counts use member tables.** Whether a match or player is new to a group (or to
  *   the database: group `*`) is what `INSERT … ON CONFLICT DO NOTHING RETURNING` on
  *   `rollup_group_members` returns; a concurrent inserter of the same member waits for the first
- *   to commit, so each member is counted exactly once.
+ *   to commit, so each member is counted exactly once. (The price: the first sheets of a new
+ *   match, written at once, queue behind the first one's commit.)
  * - **Per-player rows** (latest level by `(ts_ms, id)`) are not hot: one row per player, updated
  *   with a "newer wins" CASE so the order of commits does not matter.
  * - **No deadlocks.** Every transaction takes its row locks in one global order: sheets by key,
  *   then each rollup table in a fixed order, rows by key (`ORDER BY` before each upsert).
- * - **Set-based.** A batch is one JSON parameter (`json_to_recordset`); a 5,000-sheet batch is
- *   four round trips (ids, sheets, and items plus the rollup statements pipelined), whatever
- *   its size.
+ * - **Set-based.** A batch is one JSON parameter (`json_to_recordset`): three round trips in
+ *   the transaction (ids and shard; sheets; items, rollups pipelined) whatever its size. Small
+ *   submissions arriving together share one transaction (`postgres_group_commit.ts`).
  *
  * Each resolved insert is committed with `synchronous_commit = on` (durable). `scanSheets` and
  * `anomalies` read on a separate, read-only pool, so a long scan never holds a writer's
- * connection. `onCommit` listeners hear of this process's commits only (no LISTEN/NOTIFY yet).
+ * connection. `onCommit` listeners hear of this store's commits at once, and of other stores'
+ * (other server processes) through LISTEN/NOTIFY: after each commit the store notifies its id
+ * range and transaction id, and a listening store fetches those sheets.
  * @module
  */
 import {
@@ -55,6 +58,7 @@ import {
   type PreparedSheet,
   ROLLUP_RESOLUTIONS,
   type SheetFilter,
+  type StatSheet,
   type StoredStatSheet,
   type Timeseries,
   type TimeseriesRequest,
@@ -62,13 +66,9 @@ import {
 } from "../../lib/mod.ts";
 import type { CommitListener, InsertOutcome, Store } from "./store.ts";
 import { connectPostgres, describeUrl, type PostgresSql } from "./postgres_connect.ts";
-import { writeBatch } from "./postgres_insert.ts";
-import {
-  binIndexPostgresSql,
-  migratePostgres,
-  ROLLUP_SHARDS,
-  STORE_TABLES,
-} from "./postgres_schema.ts";
+import { GroupCommitQueue } from "./postgres_group_commit.ts";
+import { COMMIT_CHANNEL, type CommitNotice, writeBatch } from "./postgres_insert.ts";
+import { binIndexPostgresSql, migratePostgres, STORE_TABLES } from "./postgres_schema.ts";
 import {
   readGroupedAggregate,
   readPlayer,
@@ -132,6 +132,10 @@ export class PostgresStore implements Store, AsyncDisposable {
   readonly #sql: PostgresSql;
   readonly #url: string;
   readonly #listeners = new Set<CommitListener>();
+  /** Tells this store's commit notifications from other stores'. */
+  readonly #origin = crypto.randomUUID();
+  #subscription: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
+  readonly #groups = new GroupCommitQueue((sheets) => this.#commit(sheets));
   #reader: PostgresSql | undefined;
   #closing: Promise<void> | undefined;
 
@@ -147,13 +151,30 @@ export class PostgresStore implements Store, AsyncDisposable {
     return this.#reader;
   }
 
-  async insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
-    if (this.#closing) throw new Error("The store is closed");
-    if (sheets.length === 0) return [];
-    const shard = Math.floor(Math.random() * ROLLUP_SHARDS);
-    const { outcomes, stored } = await this.#sql.begin((tx) => writeBatch(tx, sheets, shard));
+  insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
+    if (this.#closing) return Promise.reject(new Error("The store is closed"));
+    if (sheets.length === 0) return Promise.resolve([]);
+    return this.#groups.submit(sheets);
+  }
+
+  /** One transaction: writes `sheets`, then tells local listeners and other stores. */
+  async #commit(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
+    const { outcomes, stored, notice } = await this.#sql.begin((tx) => writeBatch(tx, sheets));
     if (stored.length > 0) this.#notify(stored);
+    if (notice) this.#announce({ origin: this.#origin, ...notice });
     return outcomes;
+  }
+
+  /**
+   * Tells other stores of a commit, after it: NOTIFY inside the insert transaction would hold
+   * PostgreSQL's global notification lock through the commit's WAL flush, serialising every
+   * writer's commit; a NOTIFY of its own writes no WAL. A crash between the two loses only the
+   * notice (other servers' live feeds miss those sheets; the data and rollups are stored).
+   */
+  #announce(notice: CommitNotice): void {
+    this.#sql`SELECT pg_notify(${COMMIT_CHANNEL}, ${JSON.stringify(notice)})`.catch((error) =>
+      console.error("Cannot announce a commit to other servers:", error)
+    );
   }
 
   #notify(stored: readonly PreparedSheet[]): void {
@@ -167,9 +188,42 @@ export class PostgresStore implements Store, AsyncDisposable {
     }
   }
 
+  /**
+   * Local commits are told at once; other stores' commits (other processes on the database) when
+   * their notification arrives, on a LISTEN connection opened with the first listener and closed
+   * with the last.
+   */
   onCommit(listener: CommitListener): () => void {
     this.#listeners.add(listener);
-    return () => void this.#listeners.delete(listener);
+    this.#subscription ??= this.#sql.listen(
+      COMMIT_CHANNEL,
+      (payload) => void this.#hearRemoteCommit(payload),
+    ).catch((error) => {
+      console.error("Cannot listen for other servers' commits:", error);
+      return undefined;
+    });
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size > 0 || !this.#subscription) return;
+      const subscription = this.#subscription;
+      this.#subscription = undefined;
+      void subscription.then((meta) => meta?.unlisten());
+    };
+  }
+
+  /** Fetches the sheets another store's commit stored and tells the local listeners. */
+  async #hearRemoteCommit(payload: string): Promise<void> {
+    try {
+      const notice: CommitNotice = JSON.parse(payload);
+      if (notice.origin === this.#origin || this.#listeners.size === 0) return;
+      const rows = await this.#sql<(SheetRow & StoredExtras)[]>`
+        SELECT ${this.#sql.unsafe(SHEET_COLUMNS)}, ts_ms, fingerprint FROM stat_sheets
+        WHERE id BETWEEN ${notice.from} AND ${notice.to} AND xmin = ${notice.xid}::xid
+        ORDER BY id`;
+      if (rows.length > 0) this.#notify(rows.map(toPreparedSheet));
+    } catch (error) {
+      console.error("Cannot read another server's commit:", error);
+    }
   }
 
   async listSheets(filter: SheetFilter): Promise<StoredStatSheet[]> {
@@ -345,12 +399,14 @@ export class PostgresStore implements Store, AsyncDisposable {
     await this.#sql`SELECT 1`;
   }
 
-  /** Ends both pools, letting running queries finish (a few seconds at most). */
+  /**
+   * Writes what is queued, then ends both pools, letting running queries finish (a few seconds
+   * at most).
+   */
   end(): Promise<void> {
-    this.#closing ??= Promise.all([
-      this.#sql.end({ timeout: 5 }),
-      this.#reader?.end({ timeout: 5 }),
-    ]).then(() => {});
+    this.#closing ??= this.#groups.flush().then(() =>
+      Promise.all([this.#sql.end({ timeout: 5 }), this.#reader?.end({ timeout: 5 })])
+    ).then(() => {});
     return this.#closing;
   }
 
@@ -369,7 +425,7 @@ export class PostgresStore implements Store, AsyncDisposable {
 }
 
 /** Bound parameters of one query: `add` returns the `$n` placeholder of its value. */
-export class Params {
+class Params {
   readonly values: (string | number)[] = [];
 
   add(value: string | number): string {
@@ -390,7 +446,7 @@ function buildListSql(filter: SheetFilter): { sql: string; params: (string | num
 }
 
 /** The WHERE clause of a sheet filter over `stat_sheets s` ('' when none), binding into `params`. */
-export function buildSheetWhere(filter: Omit<SheetFilter, "limit">, params: Params): string {
+function buildSheetWhere(filter: Omit<SheetFilter, "limit">, params: Params): string {
   const clauses: string[] = [];
   // Only present filters enter the SQL, so each shape has its own plan and uses its index.
   const add = (clause: (placeholder: string) => string, value: string | number | undefined) => {
@@ -439,6 +495,42 @@ function joinSheets(filter: HeatmapFilter, params: Params): string {
   if (filter.gameMode !== undefined) clauses.push(`s.game_mode = ${params.add(filter.gameMode)}`);
   if (clauses.length === 0) return "";
   return `JOIN stat_sheets s ON s.id = i.sheet_id AND ${clauses.join(" AND ")}`;
+}
+
+/** What a prepared sheet needs beyond a listing's columns. */
+interface StoredExtras {
+  ts_ms: number;
+  fingerprint: string;
+}
+
+/**
+ * A stored sheet as the prepared sheet that stored it, for commit listeners: the sheet's fields
+ * as sent (the client's own timestamp when it was corrected; the receipt time when it sent none).
+ */
+function toPreparedSheet(row: SheetRow & StoredExtras): PreparedSheet {
+  const stored = toStoredSheet(row);
+  const sheet: StatSheet = {
+    match_id: stored.match_id,
+    player_id: stored.player_id,
+    timestamp: stored.client_timestamp ?? stored.timestamp,
+    looted_items: stored.looted_items,
+    locations: stored.locations,
+  };
+  if (stored.sent_at !== undefined) sheet.sent_at = stored.sent_at;
+  if (stored.match_duration !== null) sheet.match_duration = stored.match_duration;
+  if (stored.player_level !== null) sheet.player_level = stored.player_level;
+  if (stored.game_mode !== null) sheet.game_mode = stored.game_mode;
+  if (stored.experiment !== null) sheet.experiment = stored.experiment;
+  if (stored.variant !== null) sheet.variant = stored.variant;
+  if (stored.extra !== null) sheet.extra = stored.extra;
+  return {
+    sheet,
+    timestamp: stored.timestamp,
+    timestampMs: row.ts_ms,
+    receivedAt: stored.created_at,
+    clientTimestamp: stored.client_timestamp ?? null,
+    fingerprint: row.fingerprint,
+  };
 }
 
 function toStoredSheet(row: SheetRow): StoredStatSheet {

@@ -8,12 +8,17 @@
 import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
 import type { PostgresTransaction } from "./postgres_connect.ts";
 import { ROLLUP_STATEMENTS } from "./postgres_rollups.ts";
+import { ROLLUP_SHARDS } from "./postgres_schema.ts";
 import type { InsertOutcome } from "./store.ts";
 
-/** What a committed batch did: an outcome per sheet and the sheets newly stored, in batch order. */
+/**
+ * What a committed batch did: an outcome per sheet, the sheets newly stored (in batch order), and
+ * when it stored any, the transaction id and id range its commit notice names.
+ */
 export interface BatchResult {
   outcomes: InsertOutcome[];
   stored: PreparedSheet[];
+  notice?: Omit<CommitNotice, "origin">;
 }
 
 const SHEET_RECORD = `id bigint, match_id text, player_id text, timestamp text, looted_items text,
@@ -47,17 +52,62 @@ const INSERT_ITEMS = `INSERT INTO sheet_items (sheet_id, item, count, x, y)
   SELECT * FROM json_to_recordset($1::text::json)
     AS t (sheet_id bigint, item text, count bigint, x double precision, y double precision)`;
 
+/** The channel a commit is announced on, so other servers' live feeds hear of it. */
+export const COMMIT_CHANNEL = "loot_sheets";
+
 /**
- * Writes `sheets` in transaction `tx`, adding rollup deltas to `shard`. Throws `ConflictError`
- * (for the first sheet in batch order that conflicts) so the caller's transaction rolls back.
+ * What a commit announces on {@link COMMIT_CHANNEL}: the store that made it, and its sheets as an
+ * id range and a transaction id, since the ids of concurrent transactions interleave and a list
+ * of 5,000 ids would not fit a notification (8,000 bytes).
+ */
+export interface CommitNotice {
+  origin: string;
+  xid: string;
+  from: number;
+  to: number;
+}
+
+/** First key of the advisory locks that claim rollup shards (the second is the shard). */
+const SHARD_LOCK = 0x4c6f6f74; // "Loot"
+
+/**
+ * Claims a rollup shard for the transaction: the first, from a random start, that no other
+ * running transaction holds (`pg_try_advisory_xact_lock` never waits, so it adds no lock
+ * cycle). While at most {@link ROLLUP_SHARDS} writers run, no two share a shard and none waits
+ * for another's rollup rows; past that, the random start's shard is shared (and waited for).
+ */
+const CLAIM_SHARD = `SELECT COALESCE((
+    SELECT s FROM (SELECT s FROM generate_series(0, ${ROLLUP_SHARDS - 1}) AS s
+      ORDER BY (s + $1::integer) % ${ROLLUP_SHARDS}) o
+    WHERE pg_try_advisory_xact_lock(${SHARD_LOCK}, s) LIMIT 1
+  ), $1::integer) AS shard`;
+
+/**
+ * Writes `sheets` in transaction `tx`, adding its rollup deltas to a shard it claims. Throws
+ * `ConflictError` (for the first sheet in batch order that conflicts) so the caller's
+ * transaction rolls back.
  */
 export async function writeBatch(
   tx: PostgresTransaction,
   sheets: readonly PreparedSheet[],
-  shard: number,
 ): Promise<BatchResult> {
-  const drawn = await tx<{ id: number }[]>`
-    SELECT nextval('stat_sheets_id_seq') AS id FROM generate_series(1, ${sheets.length}::integer)`;
+  const [, , [{ shard }], drawn] = await Promise.all([
+    // Taken before ids are drawn (writers do not block each other by it): a `clear()`, which
+    // restarts the ids, then waits for this transaction or runs wholly before it, so no id drawn
+    // before a restart is inserted after it.
+    tx`LOCK TABLE stat_sheets IN ROW EXCLUSIVE MODE`,
+    // Generic plans for this transaction's statements: the rollup statements are costly to plan
+    // afresh per batch (custom plans), and the generic plans reach the new rows by index.
+    tx`SET LOCAL plan_cache_mode = force_generic_plan`,
+    tx.unsafe<[{ shard: number }]>(
+      CLAIM_SHARD,
+      [Math.floor(Math.random() * ROLLUP_SHARDS)],
+      { prepare: true },
+    ),
+    tx<{ id: number }[]>`
+      SELECT nextval('stat_sheets_id_seq') AS id
+      FROM generate_series(1, ${sheets.length}::integer)`,
+  ]);
   const ids = drawn.map((row) => row.id).sort((a, b) => a - b);
   const records = sheets.map((prepared, index) => toRecord(prepared, ids[index]!));
   const inserted = new Set(
@@ -85,8 +135,11 @@ export async function writeBatch(
   });
   if (stored.length === 0) return { outcomes, stored };
   const newIds = `{${[...inserted].join(",")}}`;
+  let from = Infinity, to = -Infinity;
+  for (const id of inserted) [from, to] = [Math.min(from, id), Math.max(to, id)];
   // Sent together: the connection pipelines them and the server runs them in this order.
-  await Promise.all([
+  const [[transaction]] = await Promise.all([
+    tx<[{ xid: string }]>`SELECT pg_current_xact_id()::xid::text AS xid`,
     tx.unsafe(INSERT_ITEMS, [JSON.stringify(items)], { prepare: true }),
     ...ROLLUP_STATEMENTS.map((statement) =>
       tx.unsafe(statement, statement.includes("$2") ? [newIds, shard] : [newIds], {
@@ -94,7 +147,7 @@ export async function writeBatch(
       })
     ),
   ]);
-  return { outcomes, stored };
+  return { outcomes, stored, notice: { xid: transaction.xid, from, to } };
 }
 
 /**
