@@ -53,18 +53,30 @@ export function binIndex(coordinate: number, extent: number, bins: number): numb
   return Math.min(bins - 1, Math.floor(coordinate / (extent / bins)) | 0);
 }
 
+/** The SQL dialects {@link binIndexSql} writes. */
+export type SqlDialect = "sqlite" | "postgres";
+
 /**
- * {@link binIndex} as a SQL expression over columns `x` and `y` (SQLite and PostgreSQL alike): the
- * cell along `axis`, or -1 when the point is off the map.
+ * {@link binIndex} as a SQL expression over columns `x` and `y`: the cell along `axis`, or -1 when
+ * the point is off the map. The dialects differ in the scalar minimum (`MIN` in SQLite, `LEAST` in
+ * PostgreSQL) and in the cast: SQLite's `CAST(… AS INTEGER)` truncates where PostgreSQL's rounds,
+ * so PostgreSQL floors first (coordinates on the map are never negative, so both truncate alike).
  */
-export function binIndexSql(axis: "x" | "y", bins: number, map: MapSize = MAP_SIZE): string {
+export function binIndexSql(
+  axis: "x" | "y",
+  bins: number,
+  { dialect = "sqlite", map = MAP_SIZE }: { dialect?: SqlDialect; map?: MapSize } = {},
+): string {
   const extent = axis === "x" ? map.width : map.height;
   const onMap = `x >= 0 AND x <= ${map.width} AND y >= 0 AND y <= ${map.height}`;
+  const least = dialect === "sqlite" ? "MIN" : "LEAST";
+  const floor = (value: string) =>
+    dialect === "sqlite" ? `CAST(${value} AS INTEGER)` : `floor(${value})::integer`;
   const cell = BASE_BINS % bins === 0
-    ? `MIN(${BASE_BINS - 1}, CAST(${axis} / ${extent / BASE_BINS} AS INTEGER)) / ${
+    ? `${least}(${BASE_BINS - 1}, ${floor(`${axis} / ${extent / BASE_BINS}`)}) / ${
       BASE_BINS / bins
     }`
-    : `MIN(${bins - 1}, CAST(${axis} / ${extent / bins} AS INTEGER))`;
+    : `${least}(${bins - 1}, ${floor(`${axis} / ${extent / bins}`)})`;
   return `CASE WHEN ${onMap} THEN ${cell} ELSE -1 END`;
 }
 

@@ -140,6 +140,7 @@ export {
   MAX_BINS,
   MAX_HEATMAP_POINTS,
   ROLLUP_RESOLUTIONS,
+  type SqlDialect,
 } from "./heatmap.ts";
 export {
   formatNdjson,

@@ -3,6 +3,7 @@ import postgres from "postgres";
 import {
   aggregateLoot,
   binIndex,
+  binIndexSql,
   bucketStartOf,
   buildTimeseries,
   collectExperimentPlayers,
@@ -28,7 +29,7 @@ import {
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { openPostgresStore, type PostgresStore } from "../server/store/postgres.ts";
 import { checkPostgresRollups } from "../server/store/postgres_diagnostics.ts";
-import { binIndexPostgresSql, MIGRATIONS } from "../server/store/postgres_schema.ts";
+import { MIGRATIONS } from "../server/store/postgres_schema.ts";
 import type { Store } from "../server/store/store.ts";
 import { type PostgresCluster, startPostgresCluster } from "./postgres_cluster.ts";
 
@@ -133,8 +134,8 @@ Deno.test("PostgreSQL store", async (t) => {
       await withSql(cluster.url, async (sql) => {
         for (const bins of [1, 7, 20, 30, 50, 200]) {
           const rows = await sql.unsafe<{ x: number; y: number; col: number; row: number }[]>(
-            `SELECT x, y, ${binIndexPostgresSql("x", bins)} AS col,
-               ${binIndexPostgresSql("y", bins)} AS row
+            `SELECT x, y, ${binIndexSql("x", bins, { dialect: "postgres" })} AS col,
+               ${binIndexSql("y", bins, { dialect: "postgres" })} AS row
              FROM unnest($1::float8[]) AS x CROSS JOIN (VALUES (10::float8)) AS v (y)`,
             [`{${points.join(",")}}`],
           );

@@ -41,6 +41,7 @@ import {
   type AggregateFilter,
   type AnomaliesRequest,
   type AnomalyRow,
+  binIndexSql,
   createEmptyGrid,
   type ExperimentListing,
   type ExperimentMetric,
@@ -68,7 +69,7 @@ import type { CommitListener, InsertOutcome, Store } from "./store.ts";
 import { connectPostgres, describeUrl, type PostgresSql } from "./postgres_connect.ts";
 import { GroupCommitQueue } from "./postgres_group_commit.ts";
 import { COMMIT_CHANNEL, type CommitNotice, writeBatch } from "./postgres_insert.ts";
-import { binIndexPostgresSql, migratePostgres, STORE_TABLES } from "./postgres_schema.ts";
+import { migratePostgres, STORE_TABLES } from "./postgres_schema.ts";
 import {
   readGroupedAggregate,
   readPlayer,
@@ -338,8 +339,8 @@ export class PostgresStore implements Store, AsyncDisposable {
     const join = joinSheets(options, params);
     const cells = await this.#sql.unsafe<{ col: number; row: number; units: number }[]>(
       `SELECT col, row, SUM(count) AS units FROM (
-         SELECT ${binIndexPostgresSql("x", options.bins)} AS col,
-           ${binIndexPostgresSql("y", options.bins)} AS row, i.count
+         SELECT ${binIndexSql("x", options.bins, { dialect: "postgres" })} AS col,
+           ${binIndexSql("y", options.bins, { dialect: "postgres" })} AS row, i.count
          FROM sheet_items i ${join}
          WHERE i.item = ${params.add(item)} AND i.count > 0 AND i.x IS NOT NULL
        ) c GROUP BY col, row`,

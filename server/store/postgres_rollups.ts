@@ -5,8 +5,13 @@
  * compares the tables with.
  * @module
  */
-import { GROUP_BY_DIMENSIONS, ROLLUP_RESOLUTIONS, TIME_INTERVALS } from "../../lib/mod.ts";
-import { binIndexPostgresSql, bucketPostgresSql, groupKeyPostgresSql } from "./postgres_schema.ts";
+import {
+  binIndexSql,
+  GROUP_BY_DIMENSIONS,
+  ROLLUP_RESOLUTIONS,
+  TIME_INTERVALS,
+} from "../../lib/mod.ts";
+import { bucketPostgresSql, groupKeyPostgresSql } from "./postgres_schema.ts";
 
 /** The sheets of one insert: ids `$1` (a bigint array). */
 const NEW_SHEETS = "SELECT * FROM stat_sheets WHERE id = ANY($1::bigint[])";
@@ -38,8 +43,8 @@ function groupItemsSql(sheets: string): string {
 
 function cellsSql(sheets: string): string {
   return ROLLUP_RESOLUTIONS.map((bins) =>
-    `SELECT i.item, ${bins} AS bins, ${binIndexPostgresSql("x", bins)} AS col,
-       ${binIndexPostgresSql("y", bins)} AS row, SUM(i.count)::bigint AS units
+    `SELECT i.item, ${bins} AS bins, ${binIndexSql("x", bins, { dialect: "postgres" })} AS col,
+       ${binIndexSql("y", bins, { dialect: "postgres" })} AS row, SUM(i.count)::bigint AS units
      FROM sheet_items i WHERE i.sheet_id IN (SELECT id FROM (${sheets}) s)
        AND i.count > 0 AND i.x IS NOT NULL GROUP BY 1, 2, 3, 4`
   ).join(" UNION ALL ");

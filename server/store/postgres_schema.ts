@@ -8,14 +8,7 @@
  * prefix range (`match_id >= p AND match_id < p || U+10FFFF`) behave as in the SQLite store.
  * @module
  */
-import {
-  BASE_BINS,
-  type GroupBy,
-  INTERVAL_MS,
-  MAP_SIZE,
-  type MapSize,
-  type TimeInterval,
-} from "../../lib/mod.ts";
+import { type GroupBy, INTERVAL_MS, type TimeInterval } from "../../lib/mod.ts";
 import type { PostgresSql, PostgresTransaction } from "./postgres_connect.ts";
 
 /** Rollup shards: a transaction adds its deltas to one, readers sum over all (see postgres.ts). */
@@ -206,26 +199,6 @@ function checkVersion(version: number, foreign: boolean): void {
       "Database has a stat_sheets table but no schema version: it was made by another program (the original Python server?). Use a new database",
     );
   }
-}
-
-/**
- * lib's `binIndex` in PostgreSQL over columns `x` and `y`: the cell along `axis`, or -1 when the
- * point is off the map. lib's `binIndexSql` is SQLite's dialect (scalar `MIN`, and a `CAST` to
- * integer that PostgreSQL rounds rather than truncates), so this twin uses `LEAST` and `floor`.
- */
-export function binIndexPostgresSql(
-  axis: "x" | "y",
-  bins: number,
-  map: MapSize = MAP_SIZE,
-): string {
-  const extent = axis === "x" ? map.width : map.height;
-  const onMap = `x >= 0 AND x <= ${map.width} AND y >= 0 AND y <= ${map.height}`;
-  const cell = BASE_BINS % bins === 0
-    ? `LEAST(${BASE_BINS - 1}, floor(${axis} / ${extent / BASE_BINS})::integer) / ${
-      BASE_BINS / bins
-    }`
-    : `LEAST(${bins - 1}, floor(${axis} / ${extent / bins})::integer)`;
-  return `CASE WHEN ${onMap} THEN ${cell} ELSE -1 END`;
 }
 
 /** SQL giving the start (epoch ms) of a sheet's `interval` bucket over `ts_ms`: lib's `bucketStartOf`. */
