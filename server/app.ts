@@ -19,7 +19,7 @@ import { createPlayersRoutes } from "./routes/players.ts";
 import { createAnomaliesRoutes, createExperimentsRoutes } from "./routes/experiments.ts";
 import { createStatsRoutes } from "./routes/stats.ts";
 import { createTimeseriesRoutes } from "./routes/timeseries.ts";
-import type { Store } from "./store/store.ts";
+import { isStoreUnavailable, type Store } from "./store/store.ts";
 
 export type { AppOptions } from "./deps.ts";
 
@@ -176,6 +176,14 @@ function describeError(
     return {
       status: error.status as ContentfulStatusCode,
       body: { error: error.message, code: "http_error" },
+    };
+  }
+  if (isStoreUnavailable(error)) {
+    // The database is down or restarting: nothing was stored, and a retry may succeed.
+    return {
+      status: 503,
+      body: { error: "The database does not answer; retry shortly", code: "unavailable" },
+      headers: { "retry-after": "1" },
     };
   }
   logError(error);

@@ -122,7 +122,11 @@ export class LiveHub {
       needsSnapshot: false,
     };
     this.#clients.add(client);
-    this.#unsubscribe ??= this.#store.onCommit((sheets) => this.#onCommit(sheets));
+    this.#unsubscribe ??= this.#store.onCommit((sheets) => this.#onCommit(sheets), {
+      // Commits the store may not have told of (a lost connection): every client's totals are
+      // read afresh, as for a client that fell behind.
+      onMissed: () => this.#resyncAll(),
+    });
     void this.#sendSnapshot(client);
     return () => this.#detach(client);
   }
@@ -167,6 +171,13 @@ export class LiveHub {
     client.lastSent = performance.now();
     client.ready = true;
     if (client.pendingSheets > 0) this.#schedule(client);
+  }
+
+  #resyncAll(): void {
+    for (const client of this.#clients) {
+      client.needsSnapshot = true;
+      if (client.ready) this.#schedule(client);
+    }
   }
 
   #onCommit(sheets: readonly PreparedSheet[]): void {

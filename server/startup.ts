@@ -74,7 +74,9 @@ export function describeDatabaseError(error: unknown, path: string): StartupErro
  * other `--db` value is a SQLite path.
  */
 export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location.trim());
+  // "postgres:/host" (one slash, a typo) is still meant for PostgreSQL: say what is wrong with it
+  // rather than create a SQLite file of that name.
+  return /^postgres(ql)?:/i.test(location.trim());
 }
 
 /** A database location fit for a log line: a PostgreSQL URL loses its password. */
@@ -99,6 +101,12 @@ export async function openStore(
   options: { readOnly?: boolean } = {},
 ): Promise<Store> {
   if (isPostgresUrl(location)) {
+    if (!URL.canParse(location) || !location.includes("://")) {
+      // Never echo it: the text that failed to parse holds the password.
+      throw new StartupError(
+        "The PostgreSQL URL in --db (or LOOT_DB) is not a valid URL: write it as postgres://user:password@host:port/dbname, percent-encoding special characters in the password (@ as %40, : as %3A, / as %2F, # as %23)",
+      );
+    }
     const { openPostgresStore } = await import("./store/postgres.ts");
     try {
       return await openPostgresStore(location, options);
@@ -134,8 +142,19 @@ export function describePostgresError(error: unknown, url: string): StartupError
   } else if (code === "28P01" || code === "28000") {
     reason = "the server refused the user or password";
     remedy = "fix the user and password in --db";
+  } else if (code === "42501") {
+    reason =
+      "the user may not create the tables (PostgreSQL 15 lets only the owner create in public)";
+    remedy =
+      "create the database owned by that user (createdb --owner USER NAME), or GRANT CREATE ON SCHEMA public TO USER";
   } else if (code === "CONNECT_TIMEOUT" || /timeout/i.test(text)) {
     reason = "it did not answer in time";
+  } else if (
+    /newer than this server knows|no Loot Telemetry tables|read-only store cannot/.test(text)
+  ) {
+    return new StartupError(`Cannot open the PostgreSQL database ${where}: ${text}`, {
+      cause: error,
+    });
   } else {
     reason = text;
   }

@@ -38,6 +38,8 @@ export interface TestEngineApp extends AsyncDisposable {
   app: Hono<AppEnv>;
   store: Store;
   engine: EngineName;
+  /** Where its store lives (see {@link TestStore.location}). */
+  location: string;
   /** Errors the app logged as unexpected (should stay empty). */
   logged: unknown[];
 }
@@ -120,6 +122,7 @@ export async function openTestApp(
     app,
     store: opened.store,
     engine,
+    location: opened.location,
     logged,
     [Symbol.asyncDispose]: () => opened[Symbol.asyncDispose](),
   };

@@ -4,6 +4,7 @@ import { type AppOptions } from "../server/app.ts";
 import { LiveHub, type LiveMessage, LiveTickets } from "../server/live.ts";
 import { startServer } from "../server/serve.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
+import type { CommitListener, CommitListenerOptions } from "../server/store/store.ts";
 import { storeSheets } from "./fixtures.ts";
 
 /** A real server on 127.0.0.1 over an in-memory store; disposing shuts both down. */
@@ -267,6 +268,42 @@ Deno.test("LiveHub: a client that falls behind is skipped, then resynced by a sn
   await wait(400);
   match(closedWith ?? "", /Fell behind/);
   equal(hub.size, 0);
+  detach();
+});
+
+Deno.test("LiveHub: when the store may have missed commits, every client gets a fresh snapshot", async () => {
+  using store = openSqliteStore(":memory:");
+  // The store as PostgreSQL's would behave after its LISTEN session reconnected.
+  let onMissed: (() => void) | undefined;
+  const reconnecting = new Proxy(store, {
+    get(target, property) {
+      if (property === "onCommit") {
+        return (listener: CommitListener, options?: CommitListenerOptions) => {
+          onMissed = options?.onMissed;
+          return target.onCommit(listener);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const hub = new LiveHub(reconnecting, { coalesceMs: 10 });
+  const sent: LiveMessage[] = [];
+  const detach = hub.attach({
+    send: (text) => void sent.push(JSON.parse(text)),
+    backlog: () => 0,
+    close: () => {},
+  });
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await wait(20);
+  equal(sent.length, 1);
+  await storeSheets(store, sheetsOf(2, 3)); // stored, as if by another server, unheard of here
+  onMissed!();
+  await wait(60);
+  equal(sent.length, 2);
+  const last = sent.at(-1)!;
+  equal(last.type, "snapshot");
+  deepStrictEqual(last.type === "snapshot" && last.data, await store.aggregate());
   detach();
 });
 

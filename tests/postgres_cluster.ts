@@ -14,6 +14,9 @@ export interface PostgresCluster extends AsyncDisposable {
   stop(): Promise<void>;
   /** Stops it synchronously, for an `unload` handler, where nothing can be awaited. */
   stopSync(): void;
+  /** Stops the server but keeps its files, as an outage would; `resume` starts it again. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 /** Why no cluster could be started here (PostgreSQL is not installed). */
@@ -53,18 +56,20 @@ export async function startPostgresCluster(): Promise<PostgresCluster | Postgres
     "UTF8",
   ]);
   const port = findFreePort();
-  await as(`${bindir}/pg_ctl`, [
-    "-D",
-    data,
-    "-l",
-    `${dir}/server.log`,
-    "-w",
-    "-t",
-    "30",
-    "-o",
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`,
-    "start",
-  ]);
+  const startServer = () =>
+    as(`${bindir}/pg_ctl`, [
+      "-D",
+      data,
+      "-l",
+      `${dir}/server.log`,
+      "-w",
+      "-t",
+      "30",
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`,
+      "start",
+    ]);
+  await startServer();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -87,6 +92,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster | Postgres
     port,
     stop,
     stopSync,
+    pause: () => as(`${bindir}/pg_ctl`, ["-D", data, "-m", "fast", "-w", "stop"]),
+    resume: startServer,
     [Symbol.asyncDispose]: stop,
   };
 }

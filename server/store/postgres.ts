@@ -65,7 +65,7 @@ import {
   type TimeseriesRequest,
   type VariantStats,
 } from "../../lib/mod.ts";
-import type { CommitListener, InsertOutcome, Store } from "./store.ts";
+import type { CommitListener, CommitListenerOptions, InsertOutcome, Store } from "./store.ts";
 import { connectPostgres, describeUrl, type PostgresSql } from "./postgres_connect.ts";
 import { GroupCommitQueue } from "./postgres_group_commit.ts";
 import { COMMIT_CHANNEL, type CommitNotice, writeBatch } from "./postgres_insert.ts";
@@ -133,6 +133,9 @@ export class PostgresStore implements Store, AsyncDisposable {
   readonly #sql: PostgresSql;
   readonly #url: string;
   readonly #listeners = new Set<CommitListener>();
+  readonly #missedListeners = new Set<() => void>();
+  /** Whether the LISTEN session connected once already (a later connection is a reconnection). */
+  #listenedBefore = false;
   /** Tells this store's commit notifications from other stores'. */
   readonly #origin = crypto.randomUUID();
   #subscription: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
@@ -162,7 +165,9 @@ export class PostgresStore implements Store, AsyncDisposable {
   async #commit(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
     const { outcomes, stored, notice } = await this.#sql.begin((tx) => writeBatch(tx, sheets));
     if (stored.length > 0) this.#notify(stored);
-    if (notice) this.#announce({ origin: this.#origin, ...notice });
+    // Awaited (a round trip, no WAL), so a task that exits right after its last insert, like
+    // import, has announced it.
+    if (notice) await this.#announce({ origin: this.#origin, ...notice });
     return outcomes;
   }
 
@@ -172,10 +177,13 @@ export class PostgresStore implements Store, AsyncDisposable {
    * writer's commit; a NOTIFY of its own writes no WAL. A crash between the two loses only the
    * notice (other servers' live feeds miss those sheets; the data and rollups are stored).
    */
-  #announce(notice: CommitNotice): void {
-    this.#sql`SELECT pg_notify(${COMMIT_CHANNEL}, ${JSON.stringify(notice)})`.catch((error) =>
-      console.error("Cannot announce a commit to other servers:", error)
-    );
+  async #announce(notice: CommitNotice): Promise<void> {
+    try {
+      await this.#sql`SELECT pg_notify(${COMMIT_CHANNEL}, ${JSON.stringify(notice)})`;
+    } catch (error) {
+      // The commit stands: only other servers' live feeds miss it.
+      console.error("Cannot announce a commit to other servers:", error);
+    }
   }
 
   #notify(stored: readonly PreparedSheet[]): void {
@@ -194,20 +202,30 @@ export class PostgresStore implements Store, AsyncDisposable {
    * their notification arrives, on a LISTEN connection opened with the first listener and closed
    * with the last.
    */
-  onCommit(listener: CommitListener): () => void {
+  onCommit(listener: CommitListener, options: CommitListenerOptions = {}): () => void {
     this.#listeners.add(listener);
+    const onMissed = options.onMissed;
+    if (onMissed) this.#missedListeners.add(onMissed);
     this.#subscription ??= this.#sql.listen(
       COMMIT_CHANNEL,
       (payload) => void this.#hearRemoteCommit(payload),
+      // Called on every (re)connection of the LISTEN session: after the first, notices sent while
+      // it was down are lost, so listeners are told to read their totals afresh.
+      () => {
+        if (this.#listenedBefore) { for (const missed of this.#missedListeners) missed(); }
+        this.#listenedBefore = true;
+      },
     ).catch((error) => {
       console.error("Cannot listen for other servers' commits:", error);
       return undefined;
     });
     return () => {
       this.#listeners.delete(listener);
+      if (onMissed) this.#missedListeners.delete(onMissed);
       if (this.#listeners.size > 0 || !this.#subscription) return;
       const subscription = this.#subscription;
       this.#subscription = undefined;
+      this.#listenedBefore = false;
       void subscription.then((meta) => meta?.unlisten());
     };
   }

@@ -23,6 +23,8 @@ export function connectPostgres(
   return postgres(url, {
     max: options.max ?? 4,
     onnotice: () => {},
+    // An unreachable host fails in seconds, as one start-up line, instead of hanging.
+    connect_timeout: 10,
     types: {
       bigint: {
         to: 20,
@@ -43,7 +45,9 @@ export function connectPostgres(
 export function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres";
+    // Without a database name the driver (like libpq) connects to the one named after the user.
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) ||
+      decodeURIComponent(parsed.username) || "postgres";
     return `${parsed.hostname || "localhost"}:${parsed.port || "5432"}/${database}`;
   } catch {
     return "(unparsable URL)";

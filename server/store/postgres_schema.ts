@@ -152,9 +152,14 @@ export async function migratePostgres(
     if (options.readOnly) {
       const version = await readVersion(tx);
       checkVersion(version, await hasForeignSheets(tx));
+      if (version === 0) {
+        throw new Error(
+          "it holds no Loot Telemetry tables yet: start a server on it once (deno task server --db URL), which creates them",
+        );
+      }
       if (version < MIGRATIONS.length) {
         throw new Error(
-          `Database schema version ${version} is older than this server's (${MIGRATIONS.length}) and a read-only store cannot migrate it: open it once for writing`,
+          `Database schema version ${version} is older than this server's (${MIGRATIONS.length}) and a read-only store cannot migrate it: start a server on it once, which migrates it`,
         );
       }
       return;

@@ -33,6 +33,16 @@ export interface InsertOutcome {
  */
 export type CommitListener = (sheets: readonly PreparedSheet[]) => void;
 
+/** What else a commit listener wants to hear. */
+export interface CommitListenerOptions {
+  /**
+   * Called when commits may have been missed: an engine that hears other processes' commits over
+   * the network lost that connection and got it back. A listener keeping running totals should
+   * read them afresh. SQLite, the only writer of its file, never calls it.
+   */
+  onMissed?: () => void;
+}
+
 /**
  * Where stat sheets live. Engines implement it; the HTTP layer and the CLI only speak these words.
  * Methods are async so an engine behind a network fits the same shape.
@@ -84,7 +94,7 @@ export interface Store extends Disposable {
    * Calls `listener` after every durable commit that stored at least one new sheet; returns the
    * function that removes it. The live feed builds on this.
    */
-  onCommit(listener: CommitListener): () => void;
+  onCommit(listener: CommitListener, options?: CommitListenerOptions): () => void;
   /** Deletes every sheet, returning how many there were. */
   clear(): Promise<number>;
   /** Resolves when the database answers. */
@@ -92,4 +102,31 @@ export interface Store extends Disposable {
   close(): void;
   /** Engine and location, for start-up lines and summaries. */
   readonly description: string;
+}
+
+/**
+ * Connection-level failures of a database server (PostgreSQL down, restarting, unreachable, out of
+ * connections): error codes of node sockets and postgres.js, and SQLSTATE classes 08 (connection
+ * exception) and 57P (operator intervention). The request may succeed later, so it is a 503.
+ */
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "53300", // too_many_connections
+]);
+
+/** True when `error` says the database cannot be reached now, rather than that the request is wrong. */
+export function isStoreUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return UNAVAILABLE_CODES.has(code) || code.startsWith("08") || code.startsWith("57P");
 }

@@ -1,0 +1,76 @@
+/** A PostgreSQL outage is a 503 with Retry-After, stores nothing, and the server recovers alone. */
+import { deepStrictEqual, equal } from "node:assert/strict";
+import { createApp } from "../server/app.ts";
+import { openPostgresStore } from "../server/store/postgres.ts";
+import { isStoreUnavailable } from "../server/store/store.ts";
+import { getJson, makeSheet, post } from "./fixtures.ts";
+import { startPostgresCluster } from "./postgres_cluster.ts";
+import { postgresUnavailable } from "./engines.ts";
+
+const skipped = postgresUnavailable();
+
+Deno.test("isStoreUnavailable() knows connection failures from request errors", () => {
+  for (const code of ["ECONNREFUSED", "CONNECTION_ENDED", "CONNECT_TIMEOUT", "08006", "57P01"]) {
+    equal(isStoreUnavailable(Object.assign(new Error("x"), { code })), true, code);
+  }
+  for (const error of [new Error("x"), { code: "23505" }, { code: 5 }, null, "ECONNREFUSED"]) {
+    equal(isStoreUnavailable(error), false, JSON.stringify(error));
+  }
+});
+
+Deno.test({
+  name:
+    "while PostgreSQL is down, requests get 503 and Retry-After; then the server recovers alone" +
+    (skipped ? ` (skipped: ${skipped})` : ""),
+  ignore: skipped !== undefined,
+  fn: async () => {
+    // A cluster of its own, stopped and started again under the store: a real outage.
+    const cluster = await startPostgresCluster();
+    if ("skipped" in cluster) throw new Error(cluster.skipped);
+    try {
+      await using store = await openPostgresStore(cluster.url);
+      const logged: unknown[] = [];
+      const app = createApp(store, { logError: (error) => logged.push(error) });
+      equal((await post(app, "/api/submit", makeSheet())).status, 201);
+      const before = (await getJson(app, "/api/aggregate")).body;
+      let missed = 0;
+      const stopListening = store.onCommit(() => {}, { onMissed: () => missed++ });
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the LISTEN session connects
+      equal(missed, 0, "a first connection misses nothing");
+      await cluster.pause();
+      try {
+        for (
+          const request of [
+            () => post(app, "/api/submit", makeSheet({ player_id: "p_outage" })),
+            () => app.request("/api/aggregate"),
+            () => app.request("/api/stats"),
+          ]
+        ) {
+          const response = await request();
+          equal(response.status, 503, await response.clone().text());
+          equal(response.headers.get("retry-after"), "1");
+          deepStrictEqual(await response.json(), {
+            error: "The database does not answer; retry shortly",
+            code: "unavailable",
+          });
+        }
+        equal((await app.request("/api/health")).status, 503);
+        deepStrictEqual(logged, [], "an outage is not logged as a server bug");
+      } finally {
+        await cluster.resume();
+      }
+      equal((await app.request("/api/health")).status, 200, "recovers by itself");
+      // The LISTEN session reconnects on its own and says notices may have been lost meanwhile
+      // (the live feed then sends every client a fresh snapshot).
+      for (let waited = 0; missed === 0 && waited < 15_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      equal(missed, 1, "told once that commits may have been missed");
+      stopListening();
+      deepStrictEqual((await getJson(app, "/api/aggregate")).body, before, "nothing was stored");
+      equal((await post(app, "/api/submit", makeSheet({ player_id: "p_after" }))).status, 201);
+    } finally {
+      await cluster.stop();
+    }
+  },
+});
