@@ -6,6 +6,7 @@
 import { dirname } from "node:path";
 import {
   aggregateLoot,
+  ApiError,
   chooseScenarioPrefix,
   countScenarioSheets,
   createClient,
@@ -66,7 +67,12 @@ Options:
                       outputs/cheaters.json when uploading or writing to stdout)
   --generate-only     Write NDJSON instead of uploading
   --out PATH          With --generate-only: file to write, - for stdout (default outputs/stat_sheets.ndjson)
-  --help              Show this text`;
+  --help              Show this text
+
+Environment:
+  LOOT_WRITE_KEY      Sent with uploads when the server requires a write key
+  LOOT_READ_KEY       Sent with the closing totals when the server requires a read key
+                      (keys are never flags: argv is visible to other users)`;
 
 /** Which flag sets each simulation option, to name it in messages. */
 const FLAG_OF: Record<string, string> = {
@@ -174,7 +180,9 @@ async function upload(
     );
     return 2;
   }
-  const client = createClient(server);
+  const key = (name: string) => Deno.env.get(name) || undefined;
+  const client = createClient(server, { apiKey: key("LOOT_WRITE_KEY") });
+  const reader = createClient(server, { apiKey: key("LOOT_READ_KEY") });
   await requireServer(client.baseUrl);
   const total = countScenarioSheets(scenario, options);
   const prefix = `${options.matchPrefix}_`;
@@ -197,10 +205,17 @@ async function upload(
 
   // The generator is deterministic, so the local totals come from a second pass, not from memory.
   const local = aggregateLoot(simulateScenario(scenario, options));
-  const [overall, stored] = await Promise.all([
-    client.aggregate(),
-    client.aggregate({ match_prefix: prefix }),
-  ]);
+  let overall, stored;
+  try {
+    [overall, stored] = await Promise.all([
+      reader.aggregate(),
+      reader.aggregate({ match_prefix: prefix }),
+    ]);
+  } catch (error) {
+    if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) throw error;
+    console.error(`Cannot read the server's totals: ${error.message} (set LOOT_READ_KEY)`);
+    return 1;
+  }
   console.log(
     `Server now holds ${formatCount(overall.total_stat_sheets)} stat sheets from ${
       formatCount(overall.total_matches)

@@ -151,3 +151,42 @@ Deno.test("simulate --generate-only says when it replaces a file", async () => {
     `Wrote 8 stat sheets to ${out}\nOverwrote ${out} (previous file replaced)\n`,
   );
 });
+
+Deno.test("simulate uploads to a server with keys, taking them from LOOT_WRITE_KEY and LOOT_READ_KEY", async () => {
+  using dir = makeTempDir();
+  await using server = await startServerProcess([
+    "--db",
+    `${dir.path}/keys.db`,
+    "--write-key",
+    "w-key",
+    "--read-key",
+    "r-key",
+  ]);
+  const run = (env: Record<string, string>) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../cli/simulate.ts", import.meta.url).pathname,
+        "--server",
+        server.url,
+      ],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output().then(({ code, stdout, stderr }) => ({
+      code,
+      stdout: new TextDecoder().decode(stdout),
+      stderr: new TextDecoder().decode(stderr),
+    }));
+  const withoutRead = await run({ LOOT_WRITE_KEY: "w-key" });
+  equal(withoutRead.code, 1);
+  match(withoutRead.stderr, /0 failed/);
+  match(
+    withoutRead.stderr,
+    /Cannot read the server's totals: .*read key.* \(set LOOT_READ_KEY\)\n$/,
+  );
+  const both = await run({ LOOT_WRITE_KEY: "w-key", LOOT_READ_KEY: "r-key" });
+  equal(both.code, 0, both.stderr);
+  match(both.stdout, /Server now holds 200 stat sheets/);
+});
