@@ -415,6 +415,9 @@ export class PostgresStore implements Store, AsyncDisposable {
   }
 
   async ping(): Promise<void> {
+    // Closing ends the pools only after queued writes: meanwhile the pool still answers, but the
+    // store is going away and must not be reported healthy.
+    if (this.#closing) throw new Error("The store is closed");
     await this.#sql`SELECT 1`;
   }
 
