@@ -75,7 +75,9 @@ async function main(): Promise<number> {
   const signal = await stopped;
   console.log(`${signal} received: finishing in-flight requests, then closing the database`);
   await server.shutdown();
-  store.close();
+  // An engine with a network pool closes it cleanly before the process exits.
+  if (Symbol.asyncDispose in store) await (store as AsyncDisposable)[Symbol.asyncDispose]();
+  else store.close();
   return 0;
 }
 

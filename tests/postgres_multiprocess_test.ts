@@ -24,9 +24,17 @@ interface Sent {
   server: string;
   acknowledged: boolean;
   resend: boolean;
+  /** A changed copy of an acknowledged sheet, sent to another server: must be refused (409). */
+  conflict: boolean;
 }
 
 const skipped = postgresUnavailable();
+
+/** The same key with one more unit of every looted item: a different sheet, a 409 anywhere. */
+function changed(sheet: StatSheet): StatSheet {
+  const items = Object.entries(sheet.looted_items).map(([item, count]) => [item, count + 1]);
+  return { ...sheet, looted_items: Object.fromEntries(items) };
+}
 
 Deno.test({
   name:
@@ -60,12 +68,18 @@ Deno.test({
           if (restarted) afterRestart++;
           const done = sent.filter((entry) => entry.acknowledged);
           const resend = request % 5 === 4 && done.length > 0;
-          const sheets = resend ? done[request % done.length]!.sheets : Array.from(
-            { length: request % 2 === 0 ? BATCH : 1 },
-            () => generator.next().value as StatSheet,
-          );
+          const conflict = !resend && request % 7 === 3 && done.length > 0;
+          const earlier = done[request % Math.max(done.length, 1)];
+          const sheets = resend
+            ? earlier!.sheets
+            : conflict
+            ? [changed(earlier!.sheets[0]!)]
+            : Array.from(
+              { length: request % 2 === 0 ? BATCH : 1 },
+              () => generator.next().value as StatSheet,
+            );
           const server = servers[(index + request) % SERVERS]!.url;
-          const entry: Sent = { sheets, server, acknowledged: false, resend };
+          const entry: Sent = { sheets, server, acknowledged: false, resend, conflict };
           sent.push(entry);
           const single = sheets.length === 1;
           try {
@@ -80,6 +94,10 @@ Deno.test({
             );
             const body = await response.json();
             ok(response.status < 500, `${response.status}: ${JSON.stringify(body)}`);
+            if (conflict) {
+              equal(response.status, 409, JSON.stringify(body));
+              continue;
+            }
             equal(response.status, resend && single ? 200 : 201, JSON.stringify(body));
             if (resend && !single) equal(body.duplicates, sheets.length, "a resend stores nothing");
             entry.acknowledged = true;
@@ -131,11 +149,12 @@ Deno.test({
           );
         }
       }
-      for (const entry of sent.filter((entry) => !entry.resend)) {
+      ok(sent.some((entry) => entry.conflict), "conflicting sheets were sent");
+      for (const entry of sent.filter((entry) => !entry.resend && !entry.conflict)) {
         const present = entry.sheets.filter((sheet) => stored.has(keyOf(sheet))).length;
         ok(present === 0 || present === entry.sheets.length, `whole or absent: ${present}`);
       }
-      const unacknowledged = sent.filter((entry) => !entry.acknowledged).length;
+      const unacknowledged = sent.filter((entry) => !entry.acknowledged && !entry.conflict).length;
       ok(unacknowledged > 0, "some requests were in flight on the killed server");
 
       // Every server answers the same totals, equal to a local aggregate of what is stored.

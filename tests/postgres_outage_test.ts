@@ -1,5 +1,6 @@
 /** A PostgreSQL outage is a 503 with Retry-After, stores nothing, and the server recovers alone. */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { prepareSheets, simulateMatches } from "../lib/mod.ts";
 import { createApp } from "../server/app.ts";
 import { openPostgresStore } from "../server/store/postgres.ts";
 import { isStoreUnavailable } from "../server/store/store.ts";
@@ -35,7 +36,7 @@ Deno.test({
       const before = (await getJson(app, "/api/aggregate")).body;
       let missed = 0;
       const stopListening = store.onCommit(() => {}, { onMissed: () => missed++ });
-      await new Promise((resolve) => setTimeout(resolve, 200)); // the LISTEN session connects
+      await store.listening;
       equal(missed, 0, "a first connection misses nothing");
       await cluster.pause();
       try {
@@ -70,6 +71,38 @@ Deno.test({
       stopListening();
       deepStrictEqual((await getJson(app, "/api/aggregate")).body, before, "nothing was stored");
       equal((await post(app, "/api/submit", makeSheet({ player_id: "p_after" }))).status, 201);
+    } finally {
+      await cluster.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a LISTEN first tried while PostgreSQL is down: later subscribers hear each remote commit once" +
+    (skipped ? ` (skipped: ${skipped})` : ""),
+  ignore: skipped !== undefined,
+  fn: async () => {
+    const cluster = await startPostgresCluster();
+    if ("skipped" in cluster) throw new Error(cluster.skipped);
+    try {
+      await using one = await openPostgresStore(cluster.url);
+      await using other = await openPostgresStore(cluster.url);
+      await cluster.pause();
+      const first = other.onCommit(() => {}); // its LISTEN fails: the database is down
+      await cluster.resume();
+      await other.listening; // postgres.js listened again on its own
+      first();
+      const heard: number[] = [];
+      const second = other.onCommit((sheets) => heard.push(sheets.length));
+      const sheets = [...simulateMatches({ matches: 1, seed: 1 })].slice(0, 3);
+      await one.insertSheets(prepareSheets(sheets, new Date("2026-01-01T00:00:00Z")));
+      for (let waited = 0; heard.length === 0 && waited < 10_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500)); // time for a second delivery
+      deepStrictEqual(heard, [3], "one delivery per remote commit");
+      second();
     } finally {
       await cluster.stop();
     }

@@ -329,8 +329,8 @@ Deno.test("PostgreSQL store", async (t) => {
       const sheets = [...simulateMatches({ matches: 3, seed: 9 })].map((sheet, index) =>
         index === 0 ? { ...sheet, sent_at: "2026-01-01T00:00:02Z", game_mode: "solo" } : sheet
       );
-      // Give the LISTEN a moment to be in place before the first commit.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await other.listening; // in place before the first commit
+
       const prepared = prepareSheets(sheets, receivedAt);
       await one.insertSheets(prepared.slice(0, 8));
       await one.insertSheets(prepared.slice(0, 2)); // duplicates: nothing to tell

@@ -136,6 +136,7 @@ export class PostgresStore implements Store, AsyncDisposable {
   readonly #missedListeners = new Set<() => void>();
   /** Whether the LISTEN session connected once already (a later connection is a reconnection). */
   #listenedBefore = false;
+  readonly #listening = Promise.withResolvers<void>();
   /** Tells this store's commit notifications from other stores'. */
   readonly #origin = crypto.randomUUID();
   #subscription: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
@@ -156,7 +157,12 @@ export class PostgresStore implements Store, AsyncDisposable {
   }
 
   insertSheets(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
-    if (this.#closing) return Promise.reject(new Error("The store is closed"));
+    if (this.#closing) {
+      // A 503 (the server is shutting down), not a 500: nothing was stored, a retry elsewhere works.
+      return Promise.reject(
+        Object.assign(new Error("The store is closed"), { code: "CONNECTION_ENDED" }),
+      );
+    }
     if (sheets.length === 0) return Promise.resolve([]);
     return this.#groups.submit(sheets);
   }
@@ -206,6 +212,9 @@ export class PostgresStore implements Store, AsyncDisposable {
     this.#listeners.add(listener);
     const onMissed = options.onMissed;
     if (onMissed) this.#missedListeners.add(onMissed);
+    // One LISTEN for the store's life, ended with its pool: postgres.js keeps (and on reconnection
+    // re-registers) a channel's handler even when the first LISTEN failed, so listening again on
+    // the next subscriber would hear every notice twice. Notices nobody wants are dropped.
     this.#subscription ??= this.#sql.listen(
       COMMIT_CHANNEL,
       (payload) => void this.#hearRemoteCommit(payload),
@@ -214,20 +223,21 @@ export class PostgresStore implements Store, AsyncDisposable {
       () => {
         if (this.#listenedBefore) { for (const missed of this.#missedListeners) missed(); }
         this.#listenedBefore = true;
+        this.#listening.resolve();
       },
     ).catch((error) => {
-      console.error("Cannot listen for other servers' commits:", error);
+      console.error("Cannot listen for other servers' commits (retrying):", error);
       return undefined;
     });
     return () => {
       this.#listeners.delete(listener);
       if (onMissed) this.#missedListeners.delete(onMissed);
-      if (this.#listeners.size > 0 || !this.#subscription) return;
-      const subscription = this.#subscription;
-      this.#subscription = undefined;
-      this.#listenedBefore = false;
-      void subscription.then((meta) => meta?.unlisten());
     };
+  }
+
+  /** Resolves once the LISTEN session for other servers' commits is in place (after `onCommit`). */
+  get listening(): Promise<void> {
+    return this.#listening.promise;
   }
 
   /** Fetches the sheets another store's commit stored and tells the local listeners. */

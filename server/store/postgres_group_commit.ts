@@ -37,7 +37,14 @@ export class GroupCommitQueue {
   }
 
   submit(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
-    if (sheets.length > MAX_GROUPED_SUBMISSION) return this.#write(sheets);
+    if (sheets.length > MAX_GROUPED_SUBMISSION) {
+      // Written alone, but still waited for by flush(): the store ends its pools only after it.
+      const writing = this.#write(sheets);
+      const running = writing.then(() => {}, () => {});
+      this.#running.add(running);
+      void running.finally(() => this.#running.delete(running));
+      return writing;
+    }
     const { promise, resolve, reject } = Promise.withResolvers<InsertOutcome[]>();
     this.#queue.push({ sheets, resolve, reject });
     if (!this.#scheduled) {

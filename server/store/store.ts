@@ -122,6 +122,8 @@ const UNAVAILABLE_CODES = new Set([
   "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",
   "53300", // too_many_connections
+  "40001", // serialization_failure: a retry succeeds
+  "40P01", // deadlock_detected: a retry succeeds
 ]);
 
 /** True when `error` says the database cannot be reached now, rather than that the request is wrong. */
