@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ConflictError, GROUP_BY_DIMENSIONS, type PreparedSheet } from "../../lib/mod.ts";
-import { allRows, maybeRow, type SqlParam } from "./sqlite_rows.ts";
-import { RollupDeltas, storedGroupKeys } from "./sqlite_rollups.ts";
+import { allRows, firstRow, maybeRow, type SqlParam } from "./sqlite_rows.ts";
+import { applyItemRollups, RollupDeltas, storedGroupKeys } from "./sqlite_rollups.ts";
 import type { CommitListener, InsertOutcome } from "./store.ts";
 
 /**
@@ -172,8 +172,15 @@ export class GroupCommitter {
     const deltas = new RollupDeltas();
     try {
       this.#prepare("BEGIN IMMEDIATE").run();
+      // Ids only grow (AUTOINCREMENT), so the group's sheets are those above the last id before it.
+      const { lastId } = firstRow<{ lastId: number }>(
+        this.#prepare(
+          "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0) AS lastId",
+        ),
+      );
       for (const unit of units) results.push(this.#writeUnit(unit, deltas));
       deltas.apply(this.#prepare);
+      applyItemRollups(this.#prepare, lastId);
       this.#prepare("COMMIT").run();
     } catch (error) {
       try {
@@ -277,7 +284,6 @@ export class GroupCommitter {
       for (const [item, count] of entries) {
         const point = Object.hasOwn(sheet.locations, item) ? sheet.locations[item] : undefined;
         values.push(id, item, count, point?.[0] ?? null, point?.[1] ?? null);
-        deltas.addItem(item, count, point);
       }
       // One multi-row statement per sheet instead of one per item.
       this.#prepare(
