@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { ConflictError, GROUP_BY_DIMENSIONS, type PreparedSheet } from "../../lib/mod.ts";
-import { allRows, firstRow, maybeRow, type SqlParam } from "./sqlite_rows.ts";
-import { applyItemRollups, RollupDeltas, storedGroupKeys } from "./sqlite_rollups.ts";
+import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
+import { firstRow, maybeRow } from "./sqlite_rows.ts";
+import { applyItemRollups, applySheetRollups } from "./sqlite_rollups.ts";
 import type { CommitListener, InsertOutcome } from "./store.ts";
 
 /**
@@ -169,7 +169,6 @@ export class GroupCommitter {
    */
   commit(units: readonly (readonly PreparedSheet[])[]): UnitResult[] {
     const results: UnitResult[] = [];
-    const deltas = new RollupDeltas();
     try {
       this.#prepare("BEGIN IMMEDIATE").run();
       // Ids only grow (AUTOINCREMENT), so the group's sheets are those above the last id before it.
@@ -178,8 +177,8 @@ export class GroupCommitter {
           "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0) AS lastId",
         ),
       );
-      for (const unit of units) results.push(this.#writeUnit(unit, deltas));
-      deltas.apply(this.#prepare);
+      for (const unit of units) results.push(this.#writeUnit(unit));
+      applySheetRollups(this.#prepare, lastId);
       applyItemRollups(this.#prepare, lastId);
       this.#prepare("COMMIT").run();
     } catch (error) {
@@ -197,18 +196,12 @@ export class GroupCommitter {
    * Writes one unit. A conflict fails only this unit: a batch is undone through its savepoint; a
    * single sheet needs none, as its conflict is found before it writes anything.
    */
-  #writeUnit(sheets: readonly PreparedSheet[], groupDeltas: RollupDeltas): UnitResult {
+  #writeUnit(sheets: readonly PreparedSheet[]): UnitResult {
     const batch = sheets.length > 1;
-    const deltas = batch ? new RollupDeltas() : groupDeltas;
     if (batch) this.#prepare("SAVEPOINT unit").run();
     try {
-      const stored: PreparedSheet[] = [];
-      const outcomes = sheets.map((sheet, index) => this.#writeSheet(sheet, index, deltas, stored));
-      this.#countInGroups(stored, deltas);
-      if (batch) {
-        this.#prepare("RELEASE unit").run();
-        groupDeltas.merge(deltas);
-      }
+      const outcomes = sheets.map((sheet, index) => this.#writeSheet(sheet, index));
+      if (batch) this.#prepare("RELEASE unit").run();
       return { outcomes };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
@@ -220,22 +213,9 @@ export class GroupCommitter {
     }
   }
 
-  /** Writes one sheet, adding it to `stored` when it is new (not a duplicate). */
-  #writeSheet(
-    prepared: PreparedSheet,
-    index: number,
-    deltas: RollupDeltas,
-    stored: PreparedSheet[],
-  ): InsertOutcome {
+  /** Writes one sheet and its items; the rollups follow set-based, once per group. */
+  #writeSheet(prepared: PreparedSheet, index: number): InsertOutcome {
     const { sheet, fingerprint } = prepared;
-    // Asked before the insert (afterwards the new row itself would answer), in one statement.
-    const seen = maybeRow<{ match: number | null; player: number | null }>(
-      this.#prepare(
-        `SELECT (SELECT 1 FROM stat_sheets WHERE match_id = ? LIMIT 1) AS match,
-                (SELECT 1 FROM stat_sheets WHERE player_id = ? LIMIT 1) AS player`,
-      ),
-      [sheet.match_id, sheet.player_id],
-    );
     const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
          match_duration, player_level, game_mode, extra, fingerprint, client_timestamp, sent_at,
@@ -276,8 +256,6 @@ export class GroupCommitter {
       return { id: existing.id, duplicate: true };
     }
     const id = Number(inserted.lastInsertRowid);
-    deltas.countSheet(seen?.match == null, seen?.player == null);
-    stored.push(prepared);
     const entries = Object.entries(sheet.looted_items);
     if (entries.length > 0) {
       const values: (string | number | null)[] = [];
@@ -294,53 +272,6 @@ export class GroupCommitter {
     }
     return { id, duplicate: false };
   }
-
-  /**
-   * Records each stored sheet's match and player as members of its groups (the only rollup writes
-   * that cannot wait for summed deltas: whether a member is new depends on the table), set-based:
-   * one statement per chunk of sheets, whose RETURNING rows are the members that were new. Chunk
-   * sizes come from a fixed set, so the statement cache holds four shapes, not one per batch size.
-   */
-  #countInGroups(stored: readonly PreparedSheet[], deltas: RollupDeltas): void {
-    const keys = stored.map(storedGroupKeys);
-    const fresh = new Set<string>();
-    for (let start = 0; start < stored.length;) {
-      const size = MEMBER_CHUNKS.find((chunk) => chunk <= stored.length - start)!;
-      const params: SqlParam[] = [];
-      for (let index = start; index < start + size; index++) {
-        const { match_id, player_id } = stored[index]!.sheet;
-        for (const dimension of GROUP_BY_DIMENSIONS) {
-          const key = keys[index]![dimension];
-          params.push(dimension, key, "m", match_id, dimension, key, "p", player_id);
-        }
-      }
-      const rows = allRows<{ dimension: string; key: string; kind: string; member: string }>(
-        this.#prepare(
-          `INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member) VALUES ${
-            Array.from({ length: params.length / 4 }, () => "(?, ?, ?, ?)").join(", ")
-          } RETURNING dimension, key, kind, member`,
-        ),
-        params,
-      );
-      for (const row of rows) fresh.add(memberId(row.dimension, row.key, row.kind, row.member));
-      start += size;
-    }
-    stored.forEach((prepared, index) => {
-      const { match_id, player_id } = prepared.sheet;
-      // A member new to the table counts once: for the first of the batch's sheets that has it.
-      deltas.addAnalytics(prepared, keys[index]!, (dimension, kind) =>
-        fresh.delete(
-          memberId(dimension, keys[index]![dimension], kind, kind === "m" ? match_id : player_id),
-        ));
-    });
-  }
-}
-
-/** Sheets per member statement, largest first: 512 sheets bind 16,384 values, under SQLite's limit. */
-const MEMBER_CHUNKS = [512, 64, 8, 1] as const;
-
-function memberId(dimension: string, key: string, kind: string, member: string): string {
-  return `${dimension}\u0000${key}\u0000${kind}\u0000${member}`;
 }
 
 /** A message to the write worker. */
