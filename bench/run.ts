@@ -108,10 +108,26 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         // Already exited.
       }
     }
-    Deno.removeSync(workDir, { recursive: true });
+    removeWorkDir();
     console.error(`\n${signal}: benchmark stopped; removed ${workDir}`);
     Deno.exit(signal === "SIGINT" ? 130 : 143);
   });
+}
+
+/**
+ * Removes the temporary files. An in-process store's write worker may still be creating one (a
+ * WAL beside a database) while the folder is emptied, so a folder found not empty is tried again.
+ */
+function removeWorkDir(): void {
+  for (let attempt = 1;; attempt++) {
+    try {
+      Deno.removeSync(workDir, { recursive: true });
+      return;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      if (attempt === 10) throw error;
+    }
+  }
 }
 
 function log(message: string) {

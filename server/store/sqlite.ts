@@ -41,7 +41,12 @@ import {
 import { MIGRATIONS } from "./sqlite_schema.ts";
 import { readAnomalies, readExperiments, readExperimentStats } from "./sqlite_experiments.ts";
 import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
-import { GroupCommitWriter } from "./sqlite_writer.ts";
+import {
+  configureWriteConnection,
+  GroupCommitWriter,
+  type SheetWriter,
+  WorkerWriter,
+} from "./sqlite_writer.ts";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -102,11 +107,9 @@ function configure(
   // 64 MiB of page cache (the default is 2 MiB) keeps index pages hot as the database grows to millions of sheets.
   db.exec("PRAGMA cache_size = -65536");
   if (readOnly) return;
-  // WAL lets readers run beside the writer; synchronous=FULL makes every commit survive power loss,
-  // which is what "a 2xx means stored" promises.
+  // WAL lets readers (this connection) run beside the writer (the write worker's connection).
   if (!inMemory) db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = FULL");
-  db.exec("PRAGMA foreign_keys = ON");
+  configureWriteConnection(db);
   migrate(db);
 }
 
@@ -137,12 +140,15 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-/** The SQLite engine behind the {@link Store} interface; writes go through a group-commit writer. */
+/**
+ * The SQLite engine behind the {@link Store} interface; writes go through a group-commit writer, on
+ * a worker thread for a file database.
+ */
 export class SqliteStore implements Store {
   readonly description: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
-  readonly #writer: GroupCommitWriter;
+  readonly #writer: SheetWriter;
   /** The file, for the scan connection; undefined in memory (a second connection would see nothing). */
   readonly #path: string | undefined;
   #scanDb: DatabaseSync | undefined;
@@ -153,7 +159,10 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.#path = path;
     this.description = `${description}${readOnly ? " (read-only)" : ""}`;
-    this.#writer = new GroupCommitWriter(db, (sql) => this.#prepare(sql));
+    // A file database is written on a worker thread; in memory, no other thread could see the data.
+    this.#writer = path === undefined || readOnly
+      ? new GroupCommitWriter((sql) => this.#prepare(sql))
+      : new WorkerWriter(path);
   }
 
   /** Group-commit counters: commits made and submissions they carried. */

@@ -231,6 +231,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (experiment, item, variant, player_id)
   ) WITHOUT ROWID;
   `,
+  // 7: the unique (match_id, player_id) index already serves every lookup by match (its prefix);
+  // a second index on match_id alone only cost every insert (about 22 bytes and one b-tree per sheet).
+  `
+  DROP INDEX stat_sheets_by_match;
+  `,
 ];
 
 /**

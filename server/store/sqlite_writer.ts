@@ -1,38 +1,111 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { setImmediate } from "node:timers";
-import { ConflictError, GROUP_BY_DIMENSIONS, type PreparedSheet } from "../../lib/mod.ts";
-import { allRows, maybeRow, type SqlParam } from "./sqlite_rows.ts";
-import { RollupDeltas, storedGroupKeys } from "./sqlite_rollups.ts";
+import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
+import { firstRow, maybeRow } from "./sqlite_rows.ts";
+import { applyItemRollups, applySheetRollups } from "./sqlite_rollups.ts";
 import type { CommitListener, InsertOutcome } from "./store.ts";
 
-interface PendingUnit {
+/**
+ * Settings of a connection that writes: synchronous=FULL makes every commit survive power loss,
+ * which is what "a 2xx means stored" promises; foreign keys keep items tied to their sheet.
+ */
+export function configureWriteConnection(db: DatabaseSync): void {
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA foreign_keys = ON");
+}
+
+/** How one submission (a single sheet or a batch) of a group fared: stored, or refused on its own. */
+export type UnitResult = { outcomes: InsertOutcome[] } | { error: unknown };
+
+/** What the store asks of its writer, whether it runs on this thread or on a worker. */
+export interface SheetWriter {
+  /** Commits counted for benchmarks and tests: commits made and submissions they carried. */
+  readonly stats: { commits: number; units: number };
+  /** Stores the sheets in the next group commit; resolves once they are durable. */
+  write(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]>;
+  /** Adds a listener told of each commit's newly stored sheets; returns its removal. */
+  onCommit(listener: CommitListener): () => void;
+  /** Commits everything queued, then stops taking writes. */
+  close(): void;
+}
+
+/** A submission waiting for its group's commit. */
+export interface PendingUnit {
   sheets: readonly PreparedSheet[];
   resolve: (outcomes: InsertOutcome[]) => void;
   reject: (error: unknown) => void;
 }
 
 /** Most sheets one commit takes; more wait for the next one, so one group cannot stall the others long. */
-const MAX_GROUP_SHEETS = 20_000;
+export const MAX_GROUP_SHEETS = 20_000;
 
 /**
- * Group commit: every `write()` (a single sheet or a batch) joins a shared transaction that is
- * committed, with one fsync, for everything queued while the previous commit ran. Each call still
- * succeeds or fails on its own (a batch inside a savepoint), and resolves only once it is durable.
- * Rollup changes are summed over the group and written once per key before the commit.
+ * Takes the next group off the front of `queue`: at least one unit, then more while the group stays
+ * within {@link MAX_GROUP_SHEETS}.
  */
-export class GroupCommitWriter {
-  readonly #db: DatabaseSync;
-  readonly #prepare: (sql: string) => StatementSync;
+export function takeGroup<Unit extends { sheets: readonly unknown[] }>(queue: Unit[]): Unit[] {
+  let sheets = 0;
+  let count = 0;
+  while (
+    count < queue.length &&
+    (count === 0 || sheets + queue[count]!.sheets.length <= MAX_GROUP_SHEETS)
+  ) {
+    sheets += queue[count]!.sheets.length;
+    count++;
+  }
+  return queue.splice(0, count);
+}
+
+/**
+ * Settles each unit of a committed group and tells listeners what it newly stored: units that
+ * succeeded, duplicates left out. A failing listener must neither undo an acknowledged commit nor
+ * silence the others.
+ */
+export function settleGroup(
+  units: readonly PendingUnit[],
+  results: readonly UnitResult[],
+  listeners: ReadonlySet<CommitListener>,
+): void {
+  units.forEach((unit, index) => {
+    const result = results[index]!;
+    if ("outcomes" in result) unit.resolve(result.outcomes);
+    else unit.reject(result.error);
+  });
+  if (listeners.size === 0) return;
+  const stored: PreparedSheet[] = [];
+  units.forEach((unit, index) => {
+    const result = results[index]!;
+    if (!("outcomes" in result)) return;
+    result.outcomes.forEach((outcome, at) => {
+      if (!outcome.duplicate) stored.push(unit.sheets[at]!);
+    });
+  });
+  if (stored.length === 0) return;
+  for (const listener of listeners) {
+    try {
+      listener(stored);
+    } catch (error) {
+      console.error("Commit listener failed:", error);
+    }
+  }
+}
+
+/**
+ * Group commit on this thread: every `write()` (a single sheet or a batch) joins a shared
+ * transaction that is committed, with one fsync, for everything queued while the previous commit
+ * ran. Each call still succeeds or fails on its own (a batch inside a savepoint), and resolves only
+ * once it is durable. Used for in-memory databases, which no other thread can open; a file
+ * database's writer runs on a worker thread (`sqlite_write_worker.ts`), with the same committer.
+ */
+export class GroupCommitWriter implements SheetWriter {
+  readonly #committer: GroupCommitter;
   #queue: PendingUnit[] = [];
   #scheduled = false;
   #closed = false;
   readonly #listeners = new Set<CommitListener>();
-  /** Commits made and units they carried, for benchmarks. */
   readonly stats = { commits: 0, units: 0 };
 
-  constructor(db: DatabaseSync, prepare: (sql: string) => StatementSync) {
-    this.#db = db;
-    this.#prepare = prepare;
+  constructor(prepare: (sql: string) => StatementSync) {
+    this.#committer = new GroupCommitter(prepare);
   }
 
   write(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
@@ -41,14 +114,14 @@ export class GroupCommitWriter {
     this.#queue.push({ sheets, resolve, reject });
     if (!this.#scheduled) {
       this.#scheduled = true;
-      // After pending I/O callbacks, not before (a microtask would be): requests already on the sockets
-      // get parsed and join the group. setTimeout(0) would also do, but it waits about 2 ms here.
-      setImmediate(() => this.flush());
+      // A timer, not setImmediate nor a microtask: only a timer lets Deno poll the sockets first,
+      // so requests already on them get parsed and join the group (Deno's setImmediate runs its
+      // callbacks without polling the network in between).
+      setTimeout(() => this.flush(), 0);
     }
     return promise;
   }
 
-  /** Adds a listener told of each commit's newly stored sheets; returns its removal. */
   onCommit(listener: CommitListener): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
@@ -57,100 +130,78 @@ export class GroupCommitWriter {
   /** Commits everything queued now (also called on close, so nothing acknowledged is left behind). */
   flush(): void {
     this.#scheduled = false;
-    while (this.#queue.length > 0) this.#commitGroup(this.#takeGroup());
+    while (this.#queue.length > 0) {
+      const units = takeGroup(this.#queue);
+      let results: UnitResult[];
+      try {
+        results = this.#committer.commit(units.map((unit) => unit.sheets));
+      } catch (error) {
+        for (const unit of units) unit.reject(error);
+        continue;
+      }
+      this.stats.commits++;
+      this.stats.units += units.length;
+      settleGroup(units, results, this.#listeners);
+    }
   }
 
   close(): void {
     this.flush();
     this.#closed = true;
   }
+}
 
-  #takeGroup(): PendingUnit[] {
-    let sheets = 0;
-    let count = 0;
-    while (
-      count < this.#queue.length &&
-      (count === 0 || sheets + this.#queue[count]!.sheets.length <= MAX_GROUP_SHEETS)
-    ) {
-      sheets += this.#queue[count]!.sheets.length;
-      count++;
-    }
-    return this.#queue.splice(0, count);
+/**
+ * Writes groups of submissions in one transaction each, with one fsync. Rollup changes are summed
+ * over the group and written once per key before the commit.
+ */
+export class GroupCommitter {
+  readonly #prepare: (sql: string) => StatementSync;
+
+  /** `prepare` returns a cached statement of the write connection. */
+  constructor(prepare: (sql: string) => StatementSync) {
+    this.#prepare = prepare;
   }
 
-  #commitGroup(units: PendingUnit[]): void {
-    const results: ({ outcomes: InsertOutcome[] } | { error: unknown })[] = [];
-    const deltas = new RollupDeltas();
+  /**
+   * Commits a group and returns each unit's result; throws (after a rollback: nothing of the group
+   * is kept) on anything other than a conflict, such as a full disk or an I/O error.
+   */
+  commit(units: readonly (readonly PreparedSheet[])[]): UnitResult[] {
+    const results: UnitResult[] = [];
     try {
       this.#prepare("BEGIN IMMEDIATE").run();
-      for (const unit of units) results.push(this.#writeUnit(unit, deltas));
-      deltas.apply(this.#prepare);
+      // Ids only grow (AUTOINCREMENT), so the group's sheets are those above the last id before it.
+      const { lastId } = firstRow<{ lastId: number }>(
+        this.#prepare(
+          "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0) AS lastId",
+        ),
+      );
+      for (const unit of units) results.push(this.#writeUnit(unit));
+      applySheetRollups(this.#prepare, lastId);
+      applyItemRollups(this.#prepare, lastId);
       this.#prepare("COMMIT").run();
     } catch (error) {
-      // Something other than a conflict (disk full, I/O error): nothing of the group is kept.
       try {
         this.#prepare("ROLLBACK").run();
       } catch {
         // The failed statement may already have ended the transaction.
       }
-      for (const unit of units) unit.reject(error);
-      return;
+      throw error;
     }
-    this.stats.commits++;
-    this.stats.units += units.length;
-    units.forEach((unit, index) => {
-      const result = results[index]!;
-      if ("outcomes" in result) unit.resolve(result.outcomes);
-      else unit.reject(result.error);
-    });
-    if (this.#listeners.size > 0) this.#notify(units, results);
-  }
-
-  /** Tells listeners what the commit newly stored: units that succeeded, duplicates left out. */
-  #notify(
-    units: readonly PendingUnit[],
-    results: readonly ({ outcomes: InsertOutcome[] } | { error: unknown })[],
-  ): void {
-    const stored: PreparedSheet[] = [];
-    units.forEach((unit, index) => {
-      const result = results[index]!;
-      if (!("outcomes" in result)) return;
-      result.outcomes.forEach((outcome, at) => {
-        if (!outcome.duplicate) stored.push(unit.sheets[at]!);
-      });
-    });
-    if (stored.length === 0) return;
-    for (const listener of this.#listeners) {
-      // A failing listener must neither undo an acknowledged commit nor silence the others.
-      try {
-        listener(stored);
-      } catch (error) {
-        console.error("Commit listener failed:", error);
-      }
-    }
+    return results;
   }
 
   /**
    * Writes one unit. A conflict fails only this unit: a batch is undone through its savepoint; a
    * single sheet needs none, as its conflict is found before it writes anything.
    */
-  #writeUnit(
-    unit: PendingUnit,
-    groupDeltas: RollupDeltas,
-  ): { outcomes: InsertOutcome[] } | { error: unknown } {
-    const batch = unit.sheets.length > 1;
-    const deltas = batch ? new RollupDeltas() : groupDeltas;
+  #writeUnit(sheets: readonly PreparedSheet[]): UnitResult {
+    const batch = sheets.length > 1;
     if (batch) this.#prepare("SAVEPOINT unit").run();
     try {
-      const stored: PreparedSheet[] = [];
-      const outcomes = unit.sheets.map((sheet, index) =>
-        this.#writeSheet(sheet, index, deltas, stored)
-      );
-      this.#countInGroups(stored, deltas);
-      if (batch) {
-        this.#prepare("RELEASE unit").run();
-        groupDeltas.merge(deltas);
-      }
+      const outcomes = sheets.map((sheet, index) => this.#writeSheet(sheet, index));
+      if (batch) this.#prepare("RELEASE unit").run();
       return { outcomes };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
@@ -162,22 +213,9 @@ export class GroupCommitWriter {
     }
   }
 
-  /** Writes one sheet, adding it to `stored` when it is new (not a duplicate). */
-  #writeSheet(
-    prepared: PreparedSheet,
-    index: number,
-    deltas: RollupDeltas,
-    stored: PreparedSheet[],
-  ): InsertOutcome {
+  /** Writes one sheet and its items; the rollups follow set-based, once per group. */
+  #writeSheet(prepared: PreparedSheet, index: number): InsertOutcome {
     const { sheet, fingerprint } = prepared;
-    // Asked before the insert (afterwards the new row itself would answer), in one statement.
-    const seen = maybeRow<{ match: number | null; player: number | null }>(
-      this.#prepare(
-        `SELECT (SELECT 1 FROM stat_sheets WHERE match_id = ? LIMIT 1) AS match,
-                (SELECT 1 FROM stat_sheets WHERE player_id = ? LIMIT 1) AS player`,
-      ),
-      [sheet.match_id, sheet.player_id],
-    );
     const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
          match_duration, player_level, game_mode, extra, fingerprint, client_timestamp, sent_at,
@@ -218,15 +256,12 @@ export class GroupCommitWriter {
       return { id: existing.id, duplicate: true };
     }
     const id = Number(inserted.lastInsertRowid);
-    deltas.countSheet(seen?.match == null, seen?.player == null);
-    stored.push(prepared);
     const entries = Object.entries(sheet.looted_items);
     if (entries.length > 0) {
       const values: (string | number | null)[] = [];
       for (const [item, count] of entries) {
         const point = Object.hasOwn(sheet.locations, item) ? sheet.locations[item] : undefined;
         values.push(id, item, count, point?.[0] ?? null, point?.[1] ?? null);
-        deltas.addItem(item, count, point);
       }
       // One multi-row statement per sheet instead of one per item.
       this.#prepare(
@@ -237,51 +272,130 @@ export class GroupCommitWriter {
     }
     return { id, duplicate: false };
   }
+}
+
+/** A message to the write worker. */
+export type WriteWorkerRequest =
+  | { type: "open"; path: string }
+  | { type: "write"; id: number; sheets: readonly PreparedSheet[] }
+  | { type: "close"; done: SharedArrayBuffer };
+
+/** A unit's result as it crosses from the worker: errors lose their class, so a conflict is spelled out. */
+export type WireResult =
+  | { id: number; outcomes: InsertOutcome[] }
+  | { id: number; conflict: { message: string; existingId: number; index: number } }
+  | { id: number; failure: string };
+
+/** A message from the write worker: one per group, committed or not. */
+export interface WriteWorkerReply {
+  committed: boolean;
+  results: WireResult[];
+}
+
+/** Turns a unit's result into what crosses to the main thread. */
+export function toWireResult(id: number, result: UnitResult): WireResult {
+  if ("outcomes" in result) return { id, outcomes: result.outcomes };
+  const { error } = result;
+  if (error instanceof ConflictError) {
+    return {
+      id,
+      conflict: { message: error.message, existingId: error.existingId, index: error.index },
+    };
+  }
+  return { id, failure: error instanceof Error ? error.message : String(error) };
+}
+
+function fromWireResult(wire: WireResult): UnitResult {
+  if ("outcomes" in wire) return { outcomes: wire.outcomes };
+  if ("conflict" in wire) {
+    const { message, existingId, index } = wire.conflict;
+    return { error: new ConflictError(message, { existingId, index }) };
+  }
+  return { error: new Error(wire.failure) };
+}
+
+/**
+ * The writer of a file database: a worker thread owns the write connection and commits groups
+ * there (`sqlite_write_worker.ts`), so the event loop that parses HTTP never waits on SQLite or on
+ * fsync, and requests that arrive during a commit form the next group. Reads stay on the main
+ * connection: in WAL mode they see every commit, and a write resolves only after its commit.
+ */
+export class WorkerWriter implements SheetWriter {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, PendingUnit>();
+  readonly #listeners = new Set<CommitListener>();
+  #next = 0;
+  #closed = false;
+  /** Set when the worker died: nothing pending will be answered. */
+  #failure: Error | undefined;
+  readonly stats = { commits: 0, units: 0 };
+
+  constructor(path: string) {
+    this.#worker = new Worker(new URL("./sqlite_write_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    this.#worker.onmessage = (event: MessageEvent<WriteWorkerReply>) => this.#settle(event.data);
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.#fail(new Error(`The write worker failed: ${event.message}`));
+    };
+    this.#post({ type: "open", path });
+  }
+
+  write(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
+    if (this.#closed) return Promise.reject(new Error("The store is closed"));
+    if (this.#failure) return Promise.reject(this.#failure);
+    const { promise, resolve, reject } = Promise.withResolvers<InsertOutcome[]>();
+    const id = this.#next++;
+    this.#pending.set(id, { sheets, resolve, reject });
+    this.#post({ type: "write", id, sheets });
+    return promise;
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
 
   /**
-   * Records each stored sheet's match and player as members of its groups (the only rollup writes
-   * that cannot wait for summed deltas: whether a member is new depends on the table), set-based:
-   * one statement per chunk of sheets, whose RETURNING rows are the members that were new. Chunk
-   * sizes come from a fixed set, so the statement cache holds four shapes, not one per batch size.
+   * Waits (blocking, as `Store.close` is synchronous) until the worker has committed everything
+   * sent and closed its connection; the answers to those writes arrive afterwards as messages.
    */
-  #countInGroups(stored: readonly PreparedSheet[], deltas: RollupDeltas): void {
-    const keys = stored.map(storedGroupKeys);
-    const fresh = new Set<string>();
-    for (let start = 0; start < stored.length;) {
-      const size = MEMBER_CHUNKS.find((chunk) => chunk <= stored.length - start)!;
-      const params: SqlParam[] = [];
-      for (let index = start; index < start + size; index++) {
-        const { match_id, player_id } = stored[index]!.sheet;
-        for (const dimension of GROUP_BY_DIMENSIONS) {
-          const key = keys[index]![dimension];
-          params.push(dimension, key, "m", match_id, dimension, key, "p", player_id);
-        }
-      }
-      const rows = allRows<{ dimension: string; key: string; kind: string; member: string }>(
-        this.#prepare(
-          `INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member) VALUES ${
-            Array.from({ length: params.length / 4 }, () => "(?, ?, ?, ?)").join(", ")
-          } RETURNING dimension, key, kind, member`,
-        ),
-        params,
-      );
-      for (const row of rows) fresh.add(memberId(row.dimension, row.key, row.kind, row.member));
-      start += size;
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#failure) return;
+    const done = new SharedArrayBuffer(4);
+    this.#post({ type: "close", done });
+    Atomics.wait(new Int32Array(done), 0, 0, CLOSE_TIMEOUT_MS);
+  }
+
+  #post(request: WriteWorkerRequest): void {
+    this.#worker.postMessage(request);
+  }
+
+  #settle({ committed, results }: WriteWorkerReply): void {
+    const units: PendingUnit[] = [];
+    for (const wire of results) {
+      const unit = this.#pending.get(wire.id);
+      if (!unit) continue;
+      this.#pending.delete(wire.id);
+      units.push(unit);
     }
-    stored.forEach((prepared, index) => {
-      const { match_id, player_id } = prepared.sheet;
-      // A member new to the table counts once: for the first of the batch's sheets that has it.
-      deltas.addAnalytics(prepared, keys[index]!, (dimension, kind) =>
-        fresh.delete(
-          memberId(dimension, keys[index]![dimension], kind, kind === "m" ? match_id : player_id),
-        ));
-    });
+    if (committed) {
+      this.stats.commits++;
+      this.stats.units += units.length;
+    }
+    settleGroup(units, results.map(fromWireResult), committed ? this.#listeners : new Set());
+  }
+
+  #fail(error: Error): void {
+    this.#failure = error;
+    for (const unit of this.#pending.values()) unit.reject(error);
+    this.#pending.clear();
+    this.#worker.terminate();
   }
 }
 
-/** Sheets per member statement, largest first: 512 sheets bind 16,384 values, under SQLite's limit. */
-const MEMBER_CHUNKS = [512, 64, 8, 1] as const;
-
-function memberId(dimension: string, key: string, kind: string, member: string): string {
-  return `${dimension}\u0000${key}\u0000${kind}\u0000${member}`;
-}
+/** Longest a close waits for the worker's last commit: a group takes well under a second. */
+const CLOSE_TIMEOUT_MS = 30_000;

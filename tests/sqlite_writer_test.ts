@@ -1,0 +1,57 @@
+import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import { ConflictError, prepareSheets, simulateMatches } from "../lib/mod.ts";
+import { openSqliteStore } from "../server/store/sqlite.ts";
+import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
+import { makeTempDir, openTempStore } from "./fixtures.ts";
+
+const receivedAt = new Date("2026-01-01T00:00:00Z");
+
+Deno.test("the write worker: close() commits what is still queued, and its writes then resolve", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/close.db`;
+  const sheets = [...simulateMatches({ matches: 500 })];
+  const store = openSqliteStore(path);
+  const pending = [
+    store.insertSheets(prepareSheets(sheets.slice(0, 1_000), receivedAt)),
+    store.insertSheets(prepareSheets(sheets.slice(1_000), receivedAt)),
+  ];
+  store.close();
+  const outcomes = (await Promise.all(pending)).flat();
+  equal(outcomes.filter((outcome) => !outcome.duplicate).length, sheets.length);
+  using reopened = openSqliteStore(path);
+  equal((await reopened.aggregate()).total_stat_sheets, sheets.length);
+  deepStrictEqual(checkRollups(path), []);
+  await rejects(store.insertSheets(prepareSheets(sheets.slice(0, 1), receivedAt)), /closed/);
+});
+
+Deno.test("the write worker: a conflict crosses back as a ConflictError naming the stored id and the sheet's index", async () => {
+  using temp = openTempStore();
+  const sheets = [...simulateMatches({ matches: 3 })];
+  const [stored] = await temp.store.insertSheets(prepareSheets(sheets.slice(0, 1), receivedAt));
+  const batch = [...sheets.slice(1, 4), { ...sheets[0]!, player_level: 99 }];
+  const error = await temp.store.insertSheets(prepareSheets(batch, receivedAt)).then(
+    () => undefined,
+    (reason) => reason,
+  );
+  ok(error instanceof ConflictError, String(error));
+  equal(error.existingId, stored!.id);
+  equal(error.index, 3);
+  equal((await temp.store.aggregate()).total_stat_sheets, 1, "the whole batch was undone");
+});
+
+Deno.test("the write worker: the event loop keeps running while a large batch commits", async () => {
+  using temp = openTempStore();
+  const sheets = prepareSheets([...simulateMatches({ matches: 2_500 })], receivedAt);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const t0 = performance.now();
+  await temp.store.insertSheets(sheets);
+  const elapsed = performance.now() - t0;
+  clearInterval(timer);
+  // On this thread the commit would hold the loop for all of `elapsed`, and no tick would run.
+  ok(ticks >= Math.min(10, elapsed / 20), `${ticks} ticks in ${elapsed.toFixed(0)} ms`);
+  let seen = 0;
+  temp.store.onCommit((stored) => void (seen += stored.length));
+  await temp.store.insertSheets(sheets.slice(0, 10));
+  equal(seen, 0, "duplicates are not announced");
+});
