@@ -227,3 +227,4 @@ export {
   type Segmentation,
   segmentPlayers,
 } from "./segments.ts";
+export { assembleTimeseries, timeRollupAnswers, type TimeRow } from "./timeseries_rows.ts";

@@ -8,23 +8,18 @@
 import {
   type AggregateFilter,
   type AggregateGroup,
-  bucketStartOf,
+  assembleTimeseries,
   compareGroupKeys,
-  countBuckets,
-  describeTooManyBuckets,
-  formatBucketStart,
   type GroupBy,
   type GroupedAggregate,
-  INTERVAL_MS,
   type LootCounts,
-  MAX_TIME_BUCKETS,
   type PlayerRow,
   type PlayersRequest,
   type PlayerSummary,
-  type TimeBucket,
+  timeRollupAnswers,
+  type TimeRow,
   type Timeseries,
   type TimeseriesRequest,
-  ValidationError,
 } from "../../lib/mod.ts";
 import type { PostgresSql } from "./postgres_connect.ts";
 import { bucketPostgresSql, groupKeyPostgresSql } from "./postgres_schema.ts";
@@ -81,14 +76,6 @@ export async function readGroupedAggregate(
   return { group_by: groupBy, groups };
 }
 
-/** Rows of a series: per bucket, totals (`item` null) or one item's sheets and units. */
-interface TimeRow {
-  bucket: number;
-  item: string | null;
-  sheets: number;
-  units: number;
-}
-
 /**
  * A time series. The rollups answer it unless a match prefix is given or `since`/`until` cut a
  * bucket in two; then SQL over the sheets does, with the same arithmetic.
@@ -98,57 +85,10 @@ export async function readTimeseries(
   request: TimeseriesRequest,
   sheetWhere: (filter: AggregateFilter) => Where,
 ): Promise<Timeseries> {
-  const { interval, item } = request;
-  const width = INTERVAL_MS[interval];
-  const aligned = (ms: number | undefined) => ms === undefined || ms % width === 0;
-  const fromRollup = request.matchPrefix === undefined && aligned(request.sinceMs) &&
-    aligned(request.untilMs);
-  const rows = fromRollup
+  const rows = timeRollupAnswers(request)
     ? await readTimeRollup(sql, request)
     : await readTimeBySql(sql, request, sheetWhere);
-  const byBucket = new Map<number, TimeBucket>();
-  for (const row of rows) {
-    if (item !== undefined && row.sheets === 0) continue;
-    const bucket = byBucket.get(row.bucket) ??
-      { start: formatBucketStart(row.bucket), sheets: 0, units: 0, total_items: {} };
-    if (row.item === null) {
-      bucket.sheets += row.sheets;
-      bucket.units += row.units;
-    } else {
-      bucket.total_items[row.item] = (bucket.total_items[row.item] ?? 0) + row.units;
-      if (item !== undefined) {
-        bucket.sheets += row.sheets;
-        bucket.units += row.units;
-      }
-    }
-    byBucket.set(row.bucket, bucket);
-  }
-  const starts = [...byBucket.keys()];
-  if (starts.length === 0 && (request.sinceMs === undefined || request.untilMs === undefined)) {
-    return { interval, buckets: [] };
-  }
-  const first = request.sinceMs !== undefined
-    ? bucketStartOf(request.sinceMs, interval)
-    : Math.min(...starts);
-  const last = request.untilMs !== undefined
-    ? bucketStartOf(request.untilMs - 1, interval)
-    : Math.max(...starts);
-  const total = countBuckets(first, last + 1, interval);
-  if (total > MAX_TIME_BUCKETS) {
-    throw new ValidationError([{ path: "", message: describeTooManyBuckets(total, interval) }], {
-      summary: "Invalid query",
-    });
-  }
-  const buckets: TimeBucket[] = [];
-  for (let start = first; start <= last; start += width) {
-    const bucket = byBucket.get(start) ??
-      { start: formatBucketStart(start), sheets: 0, units: 0, total_items: {} };
-    bucket.total_items = Object.fromEntries(
-      Object.entries(bucket.total_items).sort(([a], [b]) => (a < b ? -1 : 1)),
-    );
-    buckets.push(bucket);
-  }
-  return { interval, buckets };
+  return assembleTimeseries(request, rows);
 }
 
 async function readTimeRollup(sql: PostgresSql, request: TimeseriesRequest): Promise<TimeRow[]> {

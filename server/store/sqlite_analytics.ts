@@ -8,23 +8,18 @@ import type { StatementSync } from "node:sqlite";
 import {
   type AggregateFilter,
   type AggregateGroup,
-  bucketStartOf,
+  assembleTimeseries,
   compareGroupKeys,
-  countBuckets,
-  describeTooManyBuckets,
-  formatBucketStart,
   type GroupBy,
   type GroupedAggregate,
-  INTERVAL_MS,
   type LootCounts,
-  MAX_TIME_BUCKETS,
   type PlayerRow,
   type PlayersRequest,
   type PlayerSummary,
-  type TimeBucket,
+  timeRollupAnswers,
+  type TimeRow,
   type Timeseries,
   type TimeseriesRequest,
-  ValidationError,
 } from "../../lib/mod.ts";
 import { bucketSqlOf, groupKeySql } from "./sqlite_schema.ts";
 import { allRows, type SqlParam } from "./sqlite_rows.ts";
@@ -92,65 +87,10 @@ export function readTimeseries(
   request: TimeseriesRequest,
   sheetWhere: (filter: AggregateFilter) => Where,
 ): Timeseries {
-  const { interval, item } = request;
-  const width = INTERVAL_MS[interval];
-  const aligned = (ms: number | undefined) => ms === undefined || ms % width === 0;
-  const fromRollup = request.matchPrefix === undefined && aligned(request.sinceMs) &&
-    aligned(request.untilMs);
-  const rows = fromRollup
+  const rows = timeRollupAnswers(request)
     ? readTimeRollup(prepare, request)
     : readTimeBySql(prepare, request, sheetWhere);
-  const byBucket = new Map<number, TimeBucket>();
-  for (const row of rows) {
-    if (item !== undefined && row.sheets === 0) continue;
-    const bucket = byBucket.get(row.bucket) ??
-      { start: formatBucketStart(row.bucket), sheets: 0, units: 0, total_items: {} };
-    if (row.item === null) {
-      bucket.sheets += row.sheets;
-      bucket.units += row.units;
-    } else {
-      bucket.total_items[row.item] = (bucket.total_items[row.item] ?? 0) + row.units;
-      if (item !== undefined) {
-        bucket.sheets += row.sheets;
-        bucket.units += row.units;
-      }
-    }
-    byBucket.set(row.bucket, bucket);
-  }
-  const starts = [...byBucket.keys()];
-  if (starts.length === 0 && (request.sinceMs === undefined || request.untilMs === undefined)) {
-    return { interval, buckets: [] };
-  }
-  const first = request.sinceMs !== undefined
-    ? bucketStartOf(request.sinceMs, interval)
-    : Math.min(...starts);
-  const last = request.untilMs !== undefined
-    ? bucketStartOf(request.untilMs - 1, interval)
-    : Math.max(...starts);
-  const total = countBuckets(first, last + 1, interval);
-  if (total > MAX_TIME_BUCKETS) {
-    throw new ValidationError([{ path: "", message: describeTooManyBuckets(total, interval) }], {
-      summary: "Invalid query",
-    });
-  }
-  const buckets: TimeBucket[] = [];
-  for (let start = first; start <= last; start += width) {
-    const bucket = byBucket.get(start) ??
-      { start: formatBucketStart(start), sheets: 0, units: 0, total_items: {} };
-    bucket.total_items = Object.fromEntries(
-      Object.entries(bucket.total_items).sort(([a], [b]) => (a < b ? -1 : 1)),
-    );
-    buckets.push(bucket);
-  }
-  return { interval, buckets };
-}
-
-/** Rows of a series: per bucket, totals (`item` null) or one item's sheets and units. */
-interface TimeRow {
-  bucket: number;
-  item: string | null;
-  sheets: number;
-  units: number;
+  return assembleTimeseries(request, rows);
 }
 
 function readTimeRollup(prepare: Prepare, request: TimeseriesRequest): TimeRow[] {
