@@ -65,6 +65,7 @@ import {
   type TimeseriesRequest,
   type VariantStats,
 } from "../../lib/mod.ts";
+import { SHEET_COLUMNS, type SheetRow, toStoredSheet } from "./sheet_rows.ts";
 import type { CommitListener, CommitListenerOptions, InsertOutcome, Store } from "./store.ts";
 import { connectPostgres, describeUrl, type PostgresSql } from "./postgres_connect.ts";
 import { GroupCommitQueue } from "./postgres_group_commit.ts";
@@ -105,27 +106,6 @@ export async function openPostgresStore(
   }
   return new PostgresStore(sql, url, readOnly);
 }
-
-interface SheetRow {
-  id: number;
-  match_id: string;
-  player_id: string;
-  timestamp: string;
-  looted_items: string;
-  locations: string;
-  created_at: string;
-  match_duration: number | null;
-  player_level: number | null;
-  game_mode: string | null;
-  experiment: string | null;
-  variant: string | null;
-  extra: string | null;
-  client_timestamp: string | null;
-  sent_at: string | null;
-}
-
-const SHEET_COLUMNS =
-  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, game_mode, experiment, variant, extra, client_timestamp, sent_at";
 
 /** The PostgreSQL engine behind the {@link Store} interface (see the module notes). */
 export class PostgresStore implements Store, AsyncDisposable {
@@ -563,28 +543,4 @@ function toPreparedSheet(row: SheetRow & StoredExtras): PreparedSheet {
     clientTimestamp: stored.client_timestamp ?? null,
     fingerprint: row.fingerprint,
   };
-}
-
-function toStoredSheet(row: SheetRow): StoredStatSheet {
-  const sheet: StoredStatSheet = {
-    id: row.id,
-    match_id: row.match_id,
-    player_id: row.player_id,
-    timestamp: row.timestamp,
-    looted_items: JSON.parse(row.looted_items),
-    locations: JSON.parse(row.locations),
-    created_at: row.created_at,
-    received_at: row.created_at,
-    match_duration: row.match_duration,
-    player_level: row.player_level,
-    game_mode: row.game_mode,
-    experiment: row.experiment,
-    variant: row.variant,
-    extra: row.extra === null ? null : JSON.parse(row.extra),
-  };
-  if (row.sent_at !== null) {
-    sheet.sent_at = row.sent_at;
-    if (row.client_timestamp !== null) sheet.client_timestamp = row.client_timestamp;
-  }
-  return sheet;
 }

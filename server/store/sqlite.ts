@@ -30,6 +30,7 @@ import {
   type TimeseriesRequest,
   type VariantStats,
 } from "../../lib/mod.ts";
+import { SHEET_COLUMNS, type SheetRow, toStoredSheet } from "./sheet_rows.ts";
 import type { CommitListener, InsertOutcome, Store } from "./store.ts";
 import { readRollupAggregate } from "./sqlite_rollups.ts";
 import {
@@ -53,27 +54,6 @@ export interface SqliteStoreOptions {
   /** Open without write access (db-summary); the file must exist. */
   readOnly?: boolean;
 }
-
-interface SheetRow {
-  id: number;
-  match_id: string;
-  player_id: string;
-  timestamp: string;
-  looted_items: string;
-  locations: string;
-  created_at: string;
-  match_duration: number | null;
-  player_level: number | null;
-  game_mode: string | null;
-  experiment: string | null;
-  variant: string | null;
-  extra: string | null;
-  client_timestamp: string | null;
-  sent_at: string | null;
-}
-
-const SHEET_COLUMNS =
-  "id, match_id, player_id, timestamp, looted_items, locations, created_at, match_duration, player_level, game_mode, experiment, variant, extra, client_timestamp, sent_at";
 
 /**
  * Opens (creating it and its folder when missing) a SQLite database through Deno's built-in
@@ -474,30 +454,6 @@ function joinSheets(filter: HeatmapFilter): { join: string; params: string[] } {
   }
   if (clauses.length === 0) return { join: "", params };
   return { join: `JOIN stat_sheets s ON s.id = i.sheet_id AND ${clauses.join(" AND ")}`, params };
-}
-
-function toStoredSheet(row: SheetRow): StoredStatSheet {
-  const sheet: StoredStatSheet = {
-    id: row.id,
-    match_id: row.match_id,
-    player_id: row.player_id,
-    timestamp: row.timestamp,
-    looted_items: JSON.parse(row.looted_items),
-    locations: JSON.parse(row.locations),
-    created_at: row.created_at,
-    received_at: row.created_at,
-    match_duration: row.match_duration,
-    player_level: row.player_level,
-    game_mode: row.game_mode,
-    experiment: row.experiment,
-    variant: row.variant,
-    extra: row.extra === null ? null : JSON.parse(row.extra),
-  };
-  if (row.sent_at !== null) {
-    sheet.sent_at = row.sent_at;
-    if (row.client_timestamp !== null) sheet.client_timestamp = row.client_timestamp;
-  }
-  return sheet;
 }
 
 /** Runs a synchronous store call as a promise, a throw becoming a rejection (the Store is async). */
