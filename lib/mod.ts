@@ -228,3 +228,4 @@ export {
   segmentPlayers,
 } from "./segments.ts";
 export { assembleTimeseries, timeRollupAnswers, type TimeRow } from "./timeseries_rows.ts";
+export { assembleGroupedAggregate, type GroupCountRow, type GroupItemRow } from "./group_rows.ts";

@@ -7,12 +7,10 @@
  */
 import {
   type AggregateFilter,
-  type AggregateGroup,
+  assembleGroupedAggregate,
   assembleTimeseries,
-  compareGroupKeys,
   type GroupBy,
   type GroupedAggregate,
-  type LootCounts,
   type PlayerRow,
   type PlayersRequest,
   type PlayerSummary,
@@ -59,21 +57,7 @@ export async function readGroupedAggregate(
         SELECT key, item, SUM(units) AS units FROM rollup_group_items
         WHERE dimension = ${groupBy} GROUP BY key, item ORDER BY item`,
     ]);
-  const totals = new Map<string, LootCounts>();
-  for (const { key, item, units } of items) {
-    const counts = totals.get(key) ?? {};
-    counts[item] = units;
-    totals.set(key, counts);
-  }
-  const groups: AggregateGroup[] = counts.map((row) => ({
-    key: row.key === "" ? null : groupBy === "player_level" ? Number(row.key) : row.key,
-    total_items: totals.get(row.key) ?? {},
-    total_matches: row.matches,
-    total_players: row.players,
-    total_stat_sheets: row.sheets,
-  }));
-  groups.sort((a, b) => compareGroupKeys(a.key, b.key));
-  return { group_by: groupBy, groups };
+  return assembleGroupedAggregate(groupBy, counts, items);
 }
 
 /**
