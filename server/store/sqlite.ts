@@ -353,7 +353,7 @@ export class SqliteStore implements Store {
         const { count } = firstRow<{ count: number }>(
           this.#prepare("SELECT COUNT(*) AS count FROM stat_sheets"),
         );
-        this.#db.exec(`DELETE FROM sheet_items; DELETE FROM stat_sheets; DELETE FROM rollup_items;
+        this.#db.exec(`DELETE FROM stat_sheets; DELETE FROM rollup_items;
           DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;
           DELETE FROM rollup_groups; DELETE FROM rollup_group_items; DELETE FROM rollup_group_members;
           DELETE FROM rollup_time; DELETE FROM rollup_time_items; DELETE FROM rollup_players;
@@ -425,10 +425,8 @@ function buildSheetWhere(
   add("s.ts_ms >= ?", filter.sinceMs);
   add("s.ts_ms < ?", filter.untilMs);
   add("s.id < ?", filter.beforeId);
-  add(
-    "EXISTS (SELECT 1 FROM sheet_items i WHERE i.sheet_id = s.id AND i.item = ? AND i.count > 0)",
-    filter.item,
-  );
+  // Read from the sheet's own JSON (item names are safe in a JSON path: lib's ITEM_NAME_PATTERN).
+  add("json_extract(s.looted_items, '$.' || ?) > 0", filter.item);
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }
 

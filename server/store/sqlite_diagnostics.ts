@@ -59,6 +59,11 @@ export function checkRollups(path: string): string[] {
       problems.push(`heatmap rollup at ${bins} bins differs from a recount in ${differing} cells`);
     }
   }
+  const { wrongUnits } = firstRow<{ wrongUnits: number }>(db.prepare(
+    `SELECT COUNT(*) AS wrongUnits FROM stat_sheets s
+     WHERE units != (SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id)`,
+  ));
+  if (wrongUnits > 0) problems.push(`${wrongUnits} sheets' units differ from their looted_items`);
   for (const { table, recount } of [...ANALYTICS_RECOUNTS, ...EXPERIMENT_RECOUNTS]) {
     const { differing } = firstRow<{ differing: number }>(db.prepare(
       `SELECT (SELECT COUNT(*) FROM (SELECT * FROM ${table} EXCEPT SELECT * FROM (${recount}))) +

@@ -8,13 +8,15 @@
 import type { StatementSync } from "node:sqlite";
 import {
   type Aggregate,
+  BASE_BINS,
   binIndexSql,
   GROUP_BY_DIMENSIONS,
+  type GroupBy,
   ROLLUP_RESOLUTIONS,
   TIME_INTERVALS,
 } from "../../lib/mod.ts";
 import { allRows } from "./sqlite_rows.ts";
-import { bucketSqlOf, groupKeySql } from "./sqlite_schema.ts";
+import { bucketSqlOf, groupKeySql, LOCATION_X_SQL, LOCATION_Y_SQL } from "./sqlite_schema.ts";
 
 /** The aggregate of every stored sheet, read from the rollups. */
 export function readRollupAggregate(prepare: (sql: string) => StatementSync): Aggregate {
@@ -35,28 +37,41 @@ export function readRollupAggregate(prepare: (sql: string) => StatementSync): Ag
 
 /**
  * Adds the item rollups (units per item, heatmap cells, per-group, per-bucket and per-experiment
- * items) of the sheets stored after `lastId`, set-based: one `INSERT … SELECT … GROUP BY` upsert per
- * table over the rows just written, in the insert transaction. Summing a sheet's items in
- * JavaScript instead, one map entry per item and rollup, took a fifth of the writer's time.
- * The SELECTs are the recounts of `checkRollups` restricted to the new sheets.
+ * items) of the sheets stored after `lastId`, set-based: the new sheets' items are unpacked from
+ * their JSON once into a temporary table, then one `INSERT … SELECT … GROUP BY` upsert per rollup
+ * reads them, in the insert transaction. Summing them in JavaScript maps instead was slower: a map
+ * lookup per item and rollup, and one upsert per heatmap cell in no useful order.
  */
 export function applyItemRollups(prepare: (sql: string) => StatementSync, lastId: number): void {
-  for (const sql of ITEM_ROLLUP_UPSERTS) prepare(sql).run(lastId);
+  runAll(prepare, ITEM_ROLLUP_UPSERTS, lastId);
 }
 
 /**
  * Adds the per-sheet rollups (counters, groups with their members, time buckets, players,
- * experiment players) of the sheets stored after `lastId`, set-based like
- * {@link applyItemRollups}. A match or player counts as new to a counter or a group when no sheet
+ * experiment players) of the sheets stored after `lastId`, set-based: one
+ * `INSERT … SELECT … GROUP BY` upsert per rollup over the rows just written, in the insert
+ * transaction (their SELECTs are the recounts of `checkRollups` restricted to the new sheets). A match or player counts as new to a counter or a group when no sheet
  * before the group has it (an index seek) and no member row records it; the members are recorded
  * after they are counted.
  */
 export function applySheetRollups(prepare: (sql: string) => StatementSync, lastId: number): void {
-  for (const sql of SHEET_ROLLUP_UPSERTS) prepare(sql).run(lastId);
+  runAll(prepare, SHEET_ROLLUP_UPSERTS, lastId);
 }
 
-/** Units a sheet `s` looted. */
-const UNITS = "(SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id)";
+/** Runs each statement, binding `lastId` as `?1` where it appears. */
+function runAll(
+  prepare: (sql: string) => StatementSync,
+  statements: readonly string[],
+  lastId: number,
+): void {
+  for (const sql of statements) {
+    if (sql.includes("?1")) prepare(sql).run(lastId);
+    else prepare(sql).run();
+  }
+}
+
+/** Units a sheet `s` looted, kept beside it at insert. */
+const UNITS = "s.units";
 
 /** A new match or player: its column has no sheet stored before the group. */
 function firstSeen(column: "match_id" | "player_id"): string {
@@ -64,39 +79,86 @@ function firstSeen(column: "match_id" | "player_id"): string {
     (SELECT 1 FROM stat_sheets o WHERE o.${column} = s.${column} AND o.id <= ?1)`;
 }
 
+/**
+ * The column a group dimension's key is made of, as a SELECT term: hour and day as the start of
+ * their bucket, named `ts_ms`, so that {@link groupKeySql} can make the key of each distinct
+ * bucket rather than of every row (`strftime` per row was a third of a group rollup's time).
+ */
+function groupColumnSql(dimension: GroupBy): string {
+  switch (dimension) {
+    case "game_mode":
+    case "player_level":
+      return dimension;
+    case "hour":
+    case "day":
+      return `${bucketSqlOf(dimension)} AS ts_ms`;
+  }
+}
+
+/**
+ * Sums `terms` (SQL aggregates over `source`'s rows) per key of `dimension`, grouped first by
+ * {@link groupColumnSql} and then by key; `terms` name their results, and `outer` sums those.
+ */
+function sumByGroupKey(
+  dimension: GroupBy,
+  source: string,
+  { extraKey = "", inner, outer }: { extraKey?: string; inner: string; outer: string },
+): string {
+  const extra = extraKey ? `, ${extraKey}` : "";
+  const extraGroup = extraKey ? ", 3" : "";
+  return `SELECT '${dimension}', ${groupKeySql(dimension)}${extra}, ${outer}
+    FROM (SELECT ${groupColumnSql(dimension)}${extra}, ${inner} FROM ${source} GROUP BY 1${
+    extraKey ? ", 2" : ""
+  })
+    GROUP BY 2${extraGroup}`;
+}
+
+/**
+ * The group members of a commit's new sheets, each once (a temporary table in memory), so that
+ * counting the new ones and recording them each read it instead of recomputing keys per sheet.
+ */
+const NEW_MEMBERS_SQL = [
+  `CREATE TEMP TABLE IF NOT EXISTS new_members (
+    dimension TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, member TEXT NOT NULL,
+    PRIMARY KEY (dimension, key, kind, member)) WITHOUT ROWID`,
+  "DELETE FROM temp.new_members",
+  ...GROUP_BY_DIMENSIONS.flatMap((dimension) =>
+    (["m", "p"] as const).map((kind) => {
+      const column = kind === "m" ? "match_id" : "player_id";
+      return `INSERT OR IGNORE INTO temp.new_members (dimension, key, kind, member)
+        SELECT '${dimension}', ${groupKeySql(dimension)}, '${kind}', ${column}
+        FROM (SELECT DISTINCT ${groupColumnSql(dimension)}, ${column}
+              FROM stat_sheets WHERE id > ?1) WHERE true`;
+    })
+  ),
+];
+
 const SHEET_ROLLUP_UPSERTS: readonly string[] = [
   `UPDATE rollup_counters SET value = value + CASE name
      WHEN 'sheets' THEN (SELECT COUNT(*) FROM stat_sheets WHERE id > ?1)
      WHEN 'matches' THEN (${firstSeen("match_id")})
      WHEN 'players' THEN (${firstSeen("player_id")})
      ELSE 0 END`,
-  ...GROUP_BY_DIMENSIONS.flatMap((dimension) => [
+  ...GROUP_BY_DIMENSIONS.map((dimension) =>
     `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
-     SELECT '${dimension}', ${groupKeySql(dimension)}, COUNT(*), 0, 0
-     FROM stat_sheets WHERE id > ?1 GROUP BY 2
-     ON CONFLICT (dimension, key) DO UPDATE SET sheets = sheets + excluded.sheets`,
-    ...(["m", "p"] as const).flatMap((kind) => {
-      const column = kind === "m" ? "match_id" : "player_id";
-      const members = `SELECT DISTINCT ${groupKeySql(dimension)} AS key, ${column} AS member
-        FROM stat_sheets WHERE id > ?1`;
-      return [
-        `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
-         SELECT '${dimension}', key, 0, ${kind === "m" ? "COUNT(*), 0" : "0, COUNT(*)"}
-         FROM (${members}) f WHERE NOT EXISTS (SELECT 1 FROM rollup_group_members g
-           WHERE g.dimension = '${dimension}' AND g.key = f.key AND g.kind = '${kind}'
-             AND g.member = f.member)
-         GROUP BY key
-         ON CONFLICT (dimension, key) DO UPDATE SET
-           ${
-          kind === "m"
-            ? "matches = matches + excluded.matches"
-            : "players = players + excluded.players"
-        }`,
-        `INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member)
-         SELECT '${dimension}', key, '${kind}', member FROM (${members}) WHERE true`,
-      ];
-    }),
-  ]),
+     ${
+      sumByGroupKey(dimension, "stat_sheets WHERE id > ?1", {
+        inner: "COUNT(*) AS sheets",
+        outer: "SUM(sheets), 0, 0",
+      })
+    }
+     ON CONFLICT (dimension, key) DO UPDATE SET sheets = sheets + excluded.sheets`
+  ),
+  ...NEW_MEMBERS_SQL,
+  `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
+   SELECT dimension, key, 0, SUM(kind = 'm'), SUM(kind = 'p') FROM temp.new_members n
+   WHERE NOT EXISTS (SELECT 1 FROM rollup_group_members g WHERE g.dimension = n.dimension
+     AND g.key = n.key AND g.kind = n.kind AND g.member = n.member)
+   GROUP BY 1, 2
+   ON CONFLICT (dimension, key) DO UPDATE SET matches = matches + excluded.matches,
+     players = players + excluded.players`,
+  `INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member)
+   SELECT dimension, key, kind, member FROM temp.new_members`,
   ...TIME_INTERVALS.map((interval) =>
     `INSERT INTO rollup_time (interval, bucket, game_mode, sheets, units)
      SELECT '${interval}', ${
@@ -131,34 +193,65 @@ const SHEET_ROLLUP_UPSERTS: readonly string[] = [
      sheets = sheets + excluded.sheets, units = units + excluded.units`,
 ];
 
-/** The new sheets' items with their sheet's columns (`lastId` bound to `?`). */
-const NEW_ITEMS = "sheet_items i JOIN stat_sheets s ON s.id = i.sheet_id WHERE i.sheet_id > ?";
+/**
+ * A commit's new items, unpacked once from their sheets' JSON with the sheet columns the rollups
+ * group by, and their cells at {@link BASE_BINS}, from which the coarser resolutions are summed
+ * (temporary tables, in memory: `temp_store`). Reading the sheets' JSON in each rollup instead
+ * would parse it a dozen times.
+ */
+const NEW_ITEMS_SQL = [
+  `CREATE TEMP TABLE IF NOT EXISTS new_items (
+    item TEXT NOT NULL, count INTEGER NOT NULL, x REAL, y REAL, ts_ms INTEGER NOT NULL,
+    game_mode TEXT, player_level INTEGER, player_id TEXT NOT NULL, experiment TEXT, variant TEXT)`,
+  `CREATE TEMP TABLE IF NOT EXISTS new_cells (
+    item TEXT NOT NULL, col INTEGER NOT NULL, row INTEGER NOT NULL, units INTEGER NOT NULL)`,
+  "DELETE FROM temp.new_items",
+  "DELETE FROM temp.new_cells",
+  `INSERT INTO temp.new_items
+   SELECT j.key, j.value, ${LOCATION_X_SQL}, ${LOCATION_Y_SQL}, s.ts_ms, s.game_mode,
+     s.player_level, s.player_id, s.experiment, s.variant
+   FROM stat_sheets s, json_each(s.looted_items) j WHERE s.id > ?1`,
+  `INSERT INTO temp.new_cells
+   SELECT item, ${binIndexSql("x", BASE_BINS)}, ${binIndexSql("y", BASE_BINS)}, SUM(count)
+   FROM temp.new_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3`,
+];
+
+/** A cell index at `bins` (which divides {@link BASE_BINS}) from one at the base resolution. */
+function coarserCellSql(column: "col" | "row", bins: number): string {
+  return `CASE WHEN ${column} < 0 THEN -1 ELSE ${column} / ${BASE_BINS / bins} END`;
+}
 
 const ITEM_ROLLUP_UPSERTS: readonly string[] = [
+  ...NEW_ITEMS_SQL,
   `INSERT INTO rollup_items (item, units)
-   SELECT item, SUM(count) FROM sheet_items WHERE sheet_id > ? GROUP BY item
+   SELECT item, SUM(count) FROM temp.new_items GROUP BY item
    ON CONFLICT (item) DO UPDATE SET units = units + excluded.units`,
   ...ROLLUP_RESOLUTIONS.map((bins) =>
     `INSERT INTO rollup_cells (item, bins, col, row, units)
-     SELECT item, ${bins}, ${binIndexSql("x", bins)}, ${binIndexSql("y", bins)}, SUM(count)
-     FROM sheet_items WHERE sheet_id > ? AND count > 0 AND x IS NOT NULL GROUP BY 1, 3, 4
+     SELECT item, ${bins}, ${coarserCellSql("col", bins)}, ${coarserCellSql("row", bins)},
+       SUM(units) FROM temp.new_cells GROUP BY 1, 3, 4
      ON CONFLICT (item, bins, col, row) DO UPDATE SET units = units + excluded.units`
   ),
   ...GROUP_BY_DIMENSIONS.map((dimension) =>
     `INSERT INTO rollup_group_items (dimension, key, item, units)
-     SELECT '${dimension}', ${groupKeySql(dimension)}, i.item, SUM(i.count) FROM ${NEW_ITEMS}
-     GROUP BY 2, 3
+     ${
+      sumByGroupKey(dimension, "temp.new_items", {
+        extraKey: "item",
+        inner: "SUM(count) AS units",
+        outer: "SUM(units)",
+      })
+    }
      ON CONFLICT (dimension, key, item) DO UPDATE SET units = units + excluded.units`
   ),
   ...TIME_INTERVALS.map((interval) =>
     `INSERT INTO rollup_time_items (interval, item, bucket, game_mode, sheets, units)
-     SELECT '${interval}', i.item, ${bucketSqlOf(interval)}, COALESCE(game_mode, ''),
-       SUM(i.count > 0), SUM(i.count) FROM ${NEW_ITEMS} GROUP BY 2, 3, 4
+     SELECT '${interval}', item, ${bucketSqlOf(interval)}, COALESCE(game_mode, ''),
+       SUM(count > 0), SUM(count) FROM temp.new_items GROUP BY 2, 3, 4
      ON CONFLICT (interval, bucket, game_mode, item) DO UPDATE SET
        sheets = sheets + excluded.sheets, units = units + excluded.units`
   ),
   `INSERT INTO rollup_experiment_items (experiment, item, variant, player_id, units)
-   SELECT s.experiment, i.item, s.variant, s.player_id, SUM(i.count) FROM ${NEW_ITEMS}
-     AND s.experiment IS NOT NULL AND s.variant IS NOT NULL GROUP BY 1, 2, 3, 4
+   SELECT experiment, item, variant, player_id, SUM(count) FROM temp.new_items
+   WHERE experiment IS NOT NULL AND variant IS NOT NULL GROUP BY 1, 2, 3, 4
    ON CONFLICT (experiment, item, variant, player_id) DO UPDATE SET units = units + excluded.units`,
 ];

@@ -6,11 +6,13 @@ import type { CommitListener, InsertOutcome } from "./store.ts";
 
 /**
  * Settings of a connection that writes: synchronous=FULL makes every commit survive power loss,
- * which is what "a 2xx means stored" promises; foreign keys keep items tied to their sheet.
+ * which is what "a 2xx means stored" promises.
  */
 export function configureWriteConnection(db: DatabaseSync): void {
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA foreign_keys = ON");
+  // The rollups read each commit's new items from a temporary table: memory, never a file.
+  db.exec("PRAGMA temp_store = MEMORY");
 }
 
 /** How one submission (a single sheet or a batch) of a group fared: stored, or refused on its own. */
@@ -71,14 +73,7 @@ export function settleGroup(
     else unit.reject(result.error);
   });
   if (listeners.size === 0) return;
-  const stored: PreparedSheet[] = [];
-  units.forEach((unit, index) => {
-    const result = results[index]!;
-    if (!("outcomes" in result)) return;
-    result.outcomes.forEach((outcome, at) => {
-      if (!outcome.duplicate) stored.push(unit.sheets[at]!);
-    });
-  });
+  const stored = newlyStored(units.map((unit) => unit.sheets), results);
   if (stored.length === 0) return;
   for (const listener of listeners) {
     try {
@@ -213,14 +208,14 @@ export class GroupCommitter {
     }
   }
 
-  /** Writes one sheet and its items; the rollups follow set-based, once per group. */
+  /** Writes one sheet's row (its items are in its JSON); the rollups follow set-based, once per group. */
   #writeSheet(prepared: PreparedSheet, index: number): InsertOutcome {
     const { sheet, fingerprint } = prepared;
     const inserted = this.#prepare(
       `INSERT INTO stat_sheets (match_id, player_id, timestamp, looted_items, locations, created_at, ts_ms,
          match_duration, player_level, game_mode, extra, fingerprint, client_timestamp, sent_at,
-         experiment, variant)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         experiment, variant, units)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (match_id, player_id) DO NOTHING`,
     ).run(
       sheet.match_id,
@@ -239,6 +234,7 @@ export class GroupCommitter {
       sheet.sent_at ?? null,
       sheet.experiment ?? null,
       sheet.variant ?? null,
+      unitsOf(sheet.looted_items),
     );
     if (inserted.changes === 0) {
       const existing = maybeRow<{ id: number; fingerprint: string }>(
@@ -255,23 +251,31 @@ export class GroupCommitter {
       }
       return { id: existing.id, duplicate: true };
     }
-    const id = Number(inserted.lastInsertRowid);
-    const entries = Object.entries(sheet.looted_items);
-    if (entries.length > 0) {
-      const values: (string | number | null)[] = [];
-      for (const [item, count] of entries) {
-        const point = Object.hasOwn(sheet.locations, item) ? sheet.locations[item] : undefined;
-        values.push(id, item, count, point?.[0] ?? null, point?.[1] ?? null);
-      }
-      // One multi-row statement per sheet instead of one per item.
-      this.#prepare(
-        `INSERT INTO sheet_items (sheet_id, item, count, x, y) VALUES ${
-          "(?, ?, ?, ?, ?), ".repeat(entries.length - 1)
-        }(?, ?, ?, ?, ?)`,
-      ).run(...values);
-    }
-    return { id, duplicate: false };
+    return { id: Number(inserted.lastInsertRowid), duplicate: false };
   }
+}
+
+/** The sheets a group stored: those of the units that succeeded, duplicates left out. */
+export function newlyStored(
+  units: readonly (readonly PreparedSheet[])[],
+  results: readonly UnitResult[],
+): PreparedSheet[] {
+  const stored: PreparedSheet[] = [];
+  units.forEach((sheets, index) => {
+    const result = results[index]!;
+    if (!("outcomes" in result)) return;
+    result.outcomes.forEach((outcome, at) => {
+      if (!outcome.duplicate) stored.push(sheets[at]!);
+    });
+  });
+  return stored;
+}
+
+/** Units a sheet looted. */
+function unitsOf(items: Readonly<Record<string, number>>): number {
+  let units = 0;
+  for (const count of Object.values(items)) units += count;
+  return units;
 }
 
 /** A message to the write worker. */
