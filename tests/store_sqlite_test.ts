@@ -1,6 +1,12 @@
 import { deepStrictEqual, equal, rejects, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { aggregateLoot, simulateMatches } from "../lib/mod.ts";
+import {
+  aggregateLoot,
+  binItemLocations,
+  LimitExceededError,
+  MAX_HEATMAP_POINTS,
+  simulateMatches,
+} from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
 import { makeTempDir, storeSheets } from "./fixtures.ts";
@@ -75,4 +81,67 @@ Deno.test("scanSheets() pages an in-memory SQLite store too", async () => {
     pages.flat().map((sheet) => sheet.id),
     (await store.listSheets({ limit: 100 })).map((sheet) => sheet.id),
   );
+});
+
+Deno.test("heatmaps no rollup answers are read from the sheets' JSON on the read worker, and equal lib's", async () => {
+  using dir = makeTempDir();
+  using store = openSqliteStore(`${dir.path}/loot.db`);
+  const sheets = [...simulateMatches({ matches: 30, seed: 11 })].map((sheet, index) => ({
+    ...sheet,
+    game_mode: index % 2 ? "solo" : "duos",
+    // One point off the map, one on its far edge: both must land where lib puts them.
+    locations: index === 0
+      ? { ...sheet.locations, medkit: [101, 50] as [number, number] }
+      : index === 1
+      ? { ...sheet.locations, medkit: [100, 100] as [number, number] }
+      : sheet.locations,
+  }));
+  await storeSheets(store, sheets, receivedAt);
+  const solo = sheets.filter((sheet) => sheet.game_mode === "solo");
+  for (const bins of [30, 7, 200]) {
+    deepStrictEqual(
+      await store.heatmapGrid("medkit", { bins }),
+      binItemLocations(sheets, "medkit", { bins }),
+      `bins=${bins}`,
+    );
+    deepStrictEqual(
+      await store.heatmapGrid("medkit", { bins, gameMode: "solo" }),
+      binItemLocations(solo, "medkit", { bins }),
+      `bins=${bins}, solo`,
+    );
+  }
+  const points = await store.heatmapPoints("medkit", { gameMode: "solo" });
+  const expected = solo.flatMap((sheet) =>
+    Array.from(
+      { length: sheet.locations.medkit ? sheet.looted_items.medkit ?? 0 : 0 },
+      () => sheet.locations.medkit!,
+    )
+  );
+  deepStrictEqual(points.count, expected.length);
+  deepStrictEqual(
+    [...points.locations].sort((a, b) => a[0] - b[0] || a[1] - b[1]),
+    [...expected].sort((a, b) => a[0] - b[0] || a[1] - b[1]),
+  );
+});
+
+Deno.test("a heatmap point listing past the limit is refused as a LimitExceededError across the read worker", async () => {
+  using dir = makeTempDir();
+  using store = openSqliteStore(`${dir.path}/loot.db`);
+  const sheets = Array.from({ length: 11 }, (_, index) => ({
+    match_id: `big_${index}`,
+    player_id: "p",
+    timestamp: "2026-01-01T00:00:00Z",
+    game_mode: "solo",
+    looted_items: { medkit: 10_000 },
+    locations: { medkit: [50, 50] as [number, number] },
+  }));
+  await storeSheets(store, sheets, receivedAt);
+  for (const filter of [{}, { gameMode: "solo" }]) {
+    await rejects(
+      store.heatmapPoints("medkit", filter),
+      (error: Error) =>
+        error instanceof LimitExceededError && error.limit === MAX_HEATMAP_POINTS &&
+        /110000 located units/.test(error.message),
+    );
+  }
 });

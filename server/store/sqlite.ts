@@ -2,28 +2,21 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
-  addToCell,
   type Aggregate,
   type AggregateFilter,
   type AnomaliesRequest,
   type AnomalyRow,
-  binIndexSql,
-  createEmptyGrid,
   type ExperimentListing,
   type ExperimentMetric,
-  findRollupResolution,
   type GroupBy,
   type GroupedAggregate,
   type HeatmapGrid,
   type HeatmapPoints,
-  type ItemLocation,
   LimitExceededError,
-  MAX_HEATMAP_POINTS,
   type PlayerRow,
   type PlayersRequest,
   type PlayerSummary,
   type PreparedSheet,
-  ROLLUP_RESOLUTIONS,
   type SheetFilter,
   type StoredStatSheet,
   type Timeseries,
@@ -40,6 +33,13 @@ import {
   readTimeseries,
 } from "./sqlite_analytics.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
+import {
+  type HeatmapFilter,
+  isGridFromRollups,
+  readHeatmapGrid,
+  readHeatmapPoints,
+} from "./sqlite_heatmap.ts";
+import type { ReadAnswer, ReadError, ReadReply, ReadRequest } from "./sqlite_read_worker.ts";
 import { readAnomalies, readExperiments, readExperimentStats } from "./sqlite_experiments.ts";
 import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
 import {
@@ -242,69 +242,19 @@ export class SqliteStore implements Store {
   }
 
   heatmapPoints(item: string, filter: HeatmapFilter = {}): Promise<HeatmapPoints> {
-    return settle(() => {
-      const { join, params } = joinSheets(filter);
-      const located = `FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL`;
-      // Counted before anything is built: from the rollup when unfiltered, else by SQL.
-      const { units } = coversAllSheets(filter)
-        ? firstRow<{ units: number }>(
-          this.#prepare(
-            "SELECT COALESCE(SUM(units), 0) AS units FROM rollup_cells WHERE item = ? AND bins = ?",
-          ),
-          [item, ROLLUP_RESOLUTIONS[0]!],
-        )
-        : firstRow<{ units: number }>(
-          this.#prepare(`SELECT COALESCE(SUM(count), 0) AS units ${located}`),
-          [...params, item],
-        );
-      if (units > MAX_HEATMAP_POINTS) {
-        throw new LimitExceededError(
-          `${item} has ${units} located units, more than the ${MAX_HEATMAP_POINTS} points this listing returns; ask for a grid instead, e.g. /api/heatmap/${item}?bins=20 (1 to 200 cells per axis)`,
-          MAX_HEATMAP_POINTS,
-        );
-      }
-      const rows = allRows<{ x: number; y: number; count: number }>(
-        this.#prepare(`SELECT x, y, count ${located}`),
-        [...params, item],
-      );
-      const locations: ItemLocation[] = [];
-      for (const { x, y, count } of rows) {
-        for (let unit = 0; unit < count; unit++) locations.push([x, y]);
-      }
-      return { item_name: item, locations, count: locations.length };
-    });
+    if (this.#path === undefined) {
+      return settle(() => readHeatmapPoints((sql) => this.#prepare(sql), item, filter));
+    }
+    this.#reader ??= new ReadWorker();
+    return this.#reader.read(this.#path, { kind: "heatmapPoints", item, filter });
   }
 
   heatmapGrid(item: string, options: HeatmapFilter & { bins: number }): Promise<HeatmapGrid> {
-    return settle(() => {
-      const grid = createEmptyGrid(item, { bins: options.bins });
-      const resolution = findRollupResolution(options.bins);
-      if (resolution !== undefined && coversAllSheets(options)) {
-        // Summed from the coarsest rollup the bins divide: no scan of the sheets.
-        const factor = resolution / options.bins;
-        const cells = allRows<{ col: number; row: number; units: number }>(
-          this.#prepare("SELECT col, row, units FROM rollup_cells WHERE item = ? AND bins = ?"),
-          [item, resolution],
-        );
-        for (const { col, row, units } of cells) {
-          addToCell(grid, Math.floor(col / factor), Math.floor(row / factor), units);
-        }
-        return grid;
-      }
-      const { join, params } = joinSheets(options);
-      const cells = allRows<{ col: number; row: number; units: number }>(
-        this.#prepare(
-          `SELECT ${binIndexSql("x", options.bins)} AS col, ${
-            binIndexSql("y", options.bins)
-          } AS row, SUM(count) AS units
-           FROM sheet_items i ${join} WHERE i.item = ? AND count > 0 AND x IS NOT NULL
-           GROUP BY col, row`,
-        ),
-        [...params, item],
-      );
-      for (const { col, row, units } of cells) addToCell(grid, col, row, units);
-      return grid;
-    });
+    if (this.#path === undefined || isGridFromRollups(options)) {
+      return settle(() => readHeatmapGrid((sql) => this.#prepare(sql), item, options));
+    }
+    this.#reader ??= new ReadWorker();
+    return this.#reader.read(this.#path, { kind: "heatmapGrid", item, options });
   }
 
   groupAggregate(groupBy: GroupBy, filter: AggregateFilter = {}): Promise<GroupedAggregate> {
@@ -343,7 +293,7 @@ export class SqliteStore implements Store {
       return settle(() => readAnomalies((sql) => this.#prepare(sql), request));
     }
     this.#reader ??= new ReadWorker();
-    return this.#reader.anomalies(this.#path, request);
+    return this.#reader.read(this.#path, { kind: "anomalies", request });
   }
 
   clear(): Promise<number> {
@@ -430,30 +380,6 @@ function buildSheetWhere(
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }
 
-/** The sheet filters a heatmap takes. */
-type HeatmapFilter = { matchPrefix?: string; gameMode?: string };
-
-/** True when a heatmap covers every sheet, so its rollups answer it. */
-function coversAllSheets(filter: HeatmapFilter): boolean {
-  return filter.matchPrefix === undefined && filter.gameMode === undefined;
-}
-
-/** Joins the sheet table when a heatmap is restricted by match prefix or game mode; nothing otherwise. */
-function joinSheets(filter: HeatmapFilter): { join: string; params: string[] } {
-  const clauses: string[] = [];
-  const params: string[] = [];
-  if (filter.matchPrefix !== undefined) {
-    clauses.push("s.match_id >= ? AND s.match_id < ?");
-    params.push(filter.matchPrefix, `${filter.matchPrefix}\u{10FFFF}`);
-  }
-  if (filter.gameMode !== undefined) {
-    clauses.push("s.game_mode = ?");
-    params.push(filter.gameMode);
-  }
-  if (clauses.length === 0) return { join: "", params };
-  return { join: `JOIN stat_sheets s ON s.id = i.sheet_id AND ${clauses.join(" AND ")}`, params };
-}
-
 /** Runs a synchronous store call as a promise, a throw becoming a rejection (the Store is async). */
 function settle<T>(read: () => T): Promise<T> {
   try {
@@ -470,25 +396,28 @@ class ReadWorker {
   });
   readonly #pending = new Map<
     number,
-    { resolve: (rows: AnomalyRow[]) => void; reject: (error: Error) => void }
+    { resolve: (answer: never) => void; reject: (error: Error) => void }
   >();
   #next = 0;
 
   constructor() {
-    this.#worker.onmessage = (
-      event: MessageEvent<{ id: number; rows?: AnomalyRow[]; error?: string }>,
-    ) => {
-      const waiting = this.#pending.get(event.data.id);
+    this.#worker.onmessage = (event: MessageEvent<ReadReply>) => {
+      const reply = event.data;
+      const waiting = this.#pending.get(reply.id);
       if (!waiting) return;
-      this.#pending.delete(event.data.id);
-      if (event.data.error !== undefined) waiting.reject(new Error(event.data.error));
-      else waiting.resolve(event.data.rows ?? []);
+      this.#pending.delete(reply.id);
+      if ("error" in reply) waiting.reject(fromReadError(reply.error));
+      else waiting.resolve(reply.answer as never);
     };
   }
 
-  anomalies(path: string, request: AnomaliesRequest): Promise<AnomalyRow[]> {
+  /** Runs `request` on the worker's connection to `path`; resolves with its answer. */
+  read<Kind extends ReadRequest["kind"]>(
+    path: string,
+    request: Extract<ReadRequest, { kind: Kind }>,
+  ): Promise<ReadAnswer<Kind>> {
     const id = this.#next++;
-    const { promise, resolve, reject } = Promise.withResolvers<AnomalyRow[]>();
+    const { promise, resolve, reject } = Promise.withResolvers<ReadAnswer<Kind>>();
     this.#pending.set(id, { resolve, reject });
     this.#worker.postMessage({ id, path, request });
     return promise;
@@ -499,4 +428,12 @@ class ReadWorker {
     for (const { reject } of this.#pending.values()) reject(new Error("The store is closed"));
     this.#pending.clear();
   }
+}
+
+/** Turns an error that crossed from the read worker back into its class where callers tell it apart. */
+function fromReadError({ name, message, limit }: ReadError): Error {
+  if (name === "LimitExceededError" && limit !== undefined) {
+    return new LimitExceededError(message, limit);
+  }
+  return new Error(message);
 }

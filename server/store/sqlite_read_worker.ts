@@ -1,18 +1,43 @@
 /**
- * A worker thread for reads that scan the whole database (the anomaly rules): its own read-only
- * connection runs them, so the event loop that serves every other request never waits on them.
- * Requests are `{ id, path, request }`; answers `{ id, rows }` or `{ id, error }`.
+ * A worker thread for reads that scan the whole database (the anomaly rules, heatmaps no rollup
+ * answers): its own read-only connection runs them, so the event loop that serves every other
+ * request never waits on them. Messages are `{ id, path, request }` ({@link ReadRequest}); answers
+ * are {@link ReadReply}s.
  * @module
  */
 /// <reference lib="deno.worker" />
-import { DatabaseSync } from "node:sqlite";
-import type { AnomaliesRequest } from "../../lib/mod.ts";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { AnomaliesRequest, AnomalyRow, HeatmapGrid, HeatmapPoints } from "../../lib/mod.ts";
 import { readAnomalies } from "./sqlite_experiments.ts";
+import { type HeatmapFilter, readHeatmapGrid, readHeatmapPoints } from "./sqlite_heatmap.ts";
+
+/** A read the worker runs. */
+export type ReadRequest =
+  | { kind: "anomalies"; request: AnomaliesRequest }
+  | { kind: "heatmapPoints"; item: string; filter: HeatmapFilter }
+  | { kind: "heatmapGrid"; item: string; options: HeatmapFilter & { bins: number } };
+
+/** What each kind of read answers. */
+export type ReadAnswer<Kind extends ReadRequest["kind"]> = {
+  anomalies: AnomalyRow[];
+  heatmapPoints: HeatmapPoints;
+  heatmapGrid: HeatmapGrid;
+}[Kind];
+
+/** An error as it crosses from the worker: its class is lost, so its name and limit are spelled out. */
+export interface ReadError {
+  name: string;
+  message: string;
+  limit?: number;
+}
+
+/** The worker's answer to one read. */
+export type ReadReply = { id: number; answer: unknown } | { id: number; error: ReadError };
 
 let db: DatabaseSync | undefined;
 let openPath: string | undefined;
 
-self.onmessage = (event: MessageEvent<{ id: number; path: string; request: AnomaliesRequest }>) => {
+self.onmessage = (event: MessageEvent<{ id: number; path: string; request: ReadRequest }>) => {
   const { id, path, request } = event.data;
   try {
     if (!db || openPath !== path) {
@@ -22,8 +47,22 @@ self.onmessage = (event: MessageEvent<{ id: number; path: string; request: Anoma
       openPath = path;
     }
     const connection = db;
-    self.postMessage({ id, rows: readAnomalies((sql) => connection.prepare(sql), request) });
+    const reply: ReadReply = { id, answer: run((sql) => connection.prepare(sql), request) };
+    self.postMessage(reply);
   } catch (error) {
-    self.postMessage({ id, error: (error as Error).message });
+    const { name, message, limit } = error as Error & { limit?: number };
+    const reply: ReadReply = { id, error: { name, message, limit } };
+    self.postMessage(reply);
   }
 };
+
+function run(prepare: (sql: string) => StatementSync, request: ReadRequest): unknown {
+  switch (request.kind) {
+    case "anomalies":
+      return readAnomalies(prepare, request.request);
+    case "heatmapPoints":
+      return readHeatmapPoints(prepare, request.item, request.filter);
+    case "heatmapGrid":
+      return readHeatmapGrid(prepare, request.item, request.options);
+  }
+}
