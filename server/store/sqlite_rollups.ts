@@ -204,7 +204,8 @@ const NEW_ITEMS_SQL = [
     item TEXT NOT NULL, count INTEGER NOT NULL, x REAL, y REAL, ts_ms INTEGER NOT NULL,
     game_mode TEXT, player_level INTEGER, player_id TEXT NOT NULL, experiment TEXT, variant TEXT)`,
   `CREATE TEMP TABLE IF NOT EXISTS new_cells (
-    item TEXT NOT NULL, col INTEGER NOT NULL, row INTEGER NOT NULL, units INTEGER NOT NULL)`,
+    item TEXT NOT NULL, col INTEGER NOT NULL, row INTEGER NOT NULL, units INTEGER NOT NULL,
+    PRIMARY KEY (item, col, row)) WITHOUT ROWID`,
   "DELETE FROM temp.new_items",
   "DELETE FROM temp.new_cells",
   `INSERT INTO temp.new_items
@@ -212,8 +213,9 @@ const NEW_ITEMS_SQL = [
      s.player_level, s.player_id, s.experiment, s.variant
    FROM stat_sheets s, json_each(s.looted_items) j WHERE s.id > ?1`,
   `INSERT INTO temp.new_cells
-   SELECT item, ${binIndexSql("x", BASE_BINS)}, ${binIndexSql("y", BASE_BINS)}, SUM(count)
-   FROM temp.new_items WHERE count > 0 AND x IS NOT NULL GROUP BY 1, 2, 3`,
+   SELECT item, ${binIndexSql("x", BASE_BINS)}, ${binIndexSql("y", BASE_BINS)}, count
+   FROM temp.new_items WHERE count > 0 AND x IS NOT NULL
+   ON CONFLICT (item, col, row) DO UPDATE SET units = units + excluded.units`,
 ];
 
 /** A cell index at `bins` (which divides {@link BASE_BINS}) from one at the base resolution. */
@@ -226,10 +228,15 @@ const ITEM_ROLLUP_UPSERTS: readonly string[] = [
   `INSERT INTO rollup_items (item, units)
    SELECT item, SUM(count) FROM temp.new_items GROUP BY item
    ON CONFLICT (item) DO UPDATE SET units = units + excluded.units`,
+  // The base cells are read in key order, which is the rollup's: each upsert lands beside the last.
   ...ROLLUP_RESOLUTIONS.map((bins) =>
     `INSERT INTO rollup_cells (item, bins, col, row, units)
-     SELECT item, ${bins}, ${coarserCellSql("col", bins)}, ${coarserCellSql("row", bins)},
-       SUM(units) FROM temp.new_cells GROUP BY 1, 3, 4
+     ${
+      bins === BASE_BINS
+        ? `SELECT item, ${bins}, col, row, units FROM temp.new_cells WHERE true`
+        : `SELECT item, ${bins}, ${coarserCellSql("col", bins)}, ${coarserCellSql("row", bins)},
+             SUM(units) FROM temp.new_cells GROUP BY 1, 3, 4`
+    }
      ON CONFLICT (item, bins, col, row) DO UPDATE SET units = units + excluded.units`
   ),
   ...GROUP_BY_DIMENSIONS.map((dimension) =>
