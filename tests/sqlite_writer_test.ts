@@ -1,7 +1,10 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
-import { ConflictError, prepareSheets, simulateMatches } from "../lib/mod.ts";
+import { DatabaseSync } from "node:sqlite";
+import { aggregateLoot, ConflictError, prepareSheets, simulateMatches } from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
+import { readFoldState } from "../server/store/sqlite_rollups.ts";
+import { configureWriteConnection, GroupCommitter } from "../server/store/sqlite_writer.ts";
 import { makeTempDir, openTempStore } from "./fixtures.ts";
 
 const receivedAt = new Date("2026-01-01T00:00:00Z");
@@ -54,4 +57,63 @@ Deno.test("the write worker: the event loop keeps running while a large batch co
   temp.store.onCommit((stored) => void (seen += stored.length));
   await temp.store.insertSheets(sheets.slice(0, 10));
   equal(seen, 0, "duplicates are not announced");
+});
+
+Deno.test("rollups fold after the commit: recounts cover the folded sheets, a crash's unfolded ones are folded at the next open", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/fold.db`;
+  openSqliteStore(path).close();
+  const sheets = [...simulateMatches({ matches: 20, seed: 3 })];
+  {
+    // A writer that commits and never folds: what a crash between the two leaves behind.
+    const db = new DatabaseSync(path);
+    configureWriteConnection(db);
+    const committer = new GroupCommitter((sql) => db.prepare(sql));
+    committer.commit([prepareSheets(sheets.slice(0, 30), receivedAt)]);
+    committer.fold();
+    committer.commit([prepareSheets(sheets.slice(30), receivedAt)]);
+    // Resubmissions store nothing but use ids up: the count of unfolded sheets must not follow them.
+    committer.commit([prepareSheets(sheets.slice(0, 10), receivedAt)]);
+    equal(committer.unfolded, sheets.length - 30);
+    const state = readFoldState((sql) => db.prepare(sql));
+    deepStrictEqual([state.folded, state.unfolded], [30, sheets.length - 30]);
+    db.close();
+  }
+  deepStrictEqual(checkRollups(path), [], "the rollups equal a recount of the 30 folded sheets");
+  {
+    // A read-only store (db-summary) never folds: it reads the rollups as they are.
+    using readOnly = openSqliteStore(path, { readOnly: true });
+    equal((await readOnly.aggregate()).total_stat_sheets, 30);
+  }
+  using store = openSqliteStore(path);
+  deepStrictEqual(
+    await store.aggregate(),
+    aggregateLoot(sheets),
+    "the first read waits for the fold",
+  );
+  const check = new DatabaseSync(path, { readOnly: true });
+  const state = readFoldState((sql) => check.prepare(sql));
+  check.close();
+  deepStrictEqual([state.folded, state.unfolded], [state.last, 0]);
+  deepStrictEqual(checkRollups(path), []);
+});
+
+Deno.test("the write worker: every read sees the sheets acknowledged before it, though they fold later", async () => {
+  using temp = openTempStore();
+  const sheets = [...simulateMatches({ matches: 10, seed: 4 })];
+  for (let index = 0; index < sheets.length; index++) {
+    await temp.store.insertSheets(prepareSheets([sheets[index]!], receivedAt));
+    if (index % 7 === 0) {
+      deepStrictEqual(await temp.store.aggregate(), aggregateLoot(sheets.slice(0, index + 1)));
+      equal(
+        (await temp.store.groupAggregate("player_level")).groups.reduce(
+          (sum, group) => sum + group.total_stat_sheets,
+          0,
+        ),
+        index + 1,
+      );
+    }
+  }
+  deepStrictEqual(await temp.store.aggregate(), aggregateLoot(sheets));
+  deepStrictEqual(checkRollups(temp.path), []);
 });

@@ -141,7 +141,7 @@ export class SqliteStore implements Store {
     this.description = `${description}${readOnly ? " (read-only)" : ""}`;
     // A file database is written on a worker thread; in memory, no other thread could see the data.
     this.#writer = path === undefined || readOnly
-      ? new GroupCommitWriter((sql) => this.#prepare(sql))
+      ? new GroupCommitWriter((sql) => this.#prepare(sql), { readOnly })
       : new WorkerWriter(path);
   }
 
@@ -214,7 +214,7 @@ export class SqliteStore implements Store {
   }
 
   aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
-    return settle(() => {
+    return this.#afterFold(() => {
       const { where, params } = buildSheetWhere(filter);
       if (!where) return readRollupAggregate((sql) => this.#prepare(sql));
       const counts = firstRow<{ sheets: number; matches: number; players: number }>(
@@ -242,45 +242,62 @@ export class SqliteStore implements Store {
   }
 
   heatmapPoints(item: string, filter: HeatmapFilter = {}): Promise<HeatmapPoints> {
-    if (this.#path === undefined) {
-      return settle(() => readHeatmapPoints((sql) => this.#prepare(sql), item, filter));
-    }
-    this.#reader ??= new ReadWorker();
-    return this.#reader.read(this.#path, { kind: "heatmapPoints", item, filter });
+    return this.#afterFold(() => {
+      if (this.#path === undefined) {
+        return readHeatmapPoints((sql) => this.#prepare(sql), item, filter);
+      }
+      this.#reader ??= new ReadWorker();
+      return this.#reader.read(this.#path, { kind: "heatmapPoints", item, filter });
+    });
   }
 
   heatmapGrid(item: string, options: HeatmapFilter & { bins: number }): Promise<HeatmapGrid> {
-    if (this.#path === undefined || isGridFromRollups(options)) {
-      return settle(() => readHeatmapGrid((sql) => this.#prepare(sql), item, options));
-    }
-    this.#reader ??= new ReadWorker();
-    return this.#reader.read(this.#path, { kind: "heatmapGrid", item, options });
+    return this.#afterFold(() => {
+      if (this.#path === undefined || isGridFromRollups(options)) {
+        return readHeatmapGrid((sql) => this.#prepare(sql), item, options);
+      }
+      this.#reader ??= new ReadWorker();
+      return this.#reader.read(this.#path, { kind: "heatmapGrid", item, options });
+    });
+  }
+
+  /**
+   * Runs a read once every sheet acknowledged before it is folded into the rollups (the writer
+   * folds in transactions of its own after the commits it acknowledges; see `GroupCommitter`).
+   */
+  async #afterFold<T>(read: () => T | Promise<T>): Promise<T> {
+    await this.#writer.sync();
+    return await read();
   }
 
   groupAggregate(groupBy: GroupBy, filter: AggregateFilter = {}): Promise<GroupedAggregate> {
-    return settle(() =>
+    return this.#afterFold(() =>
       readGroupedAggregate((sql) => this.#prepare(sql), groupBy, buildSheetWhere(filter))
     );
   }
 
   timeseries(request: TimeseriesRequest): Promise<Timeseries> {
-    return settle(() => readTimeseries((sql) => this.#prepare(sql), request, buildSheetWhere));
+    return this.#afterFold(() =>
+      readTimeseries((sql) => this.#prepare(sql), request, buildSheetWhere)
+    );
   }
 
   player(playerId: string): Promise<PlayerSummary | undefined> {
-    return settle(() => readPlayer((sql) => this.#prepare(sql), playerId));
+    return this.#afterFold(() => readPlayer((sql) => this.#prepare(sql), playerId));
   }
 
   listPlayers(request: PlayersRequest): Promise<PlayerRow[]> {
-    return settle(() => readPlayers((sql) => this.#prepare(sql), request));
+    return this.#afterFold(() => readPlayers((sql) => this.#prepare(sql), request));
   }
 
   listExperiments(): Promise<ExperimentListing[]> {
-    return settle(() => readExperiments((sql) => this.#prepare(sql)));
+    return this.#afterFold(() => readExperiments((sql) => this.#prepare(sql)));
   }
 
   experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]> {
-    return settle(() => readExperimentStats((sql) => this.#prepare(sql), experiment, metric));
+    return this.#afterFold(() =>
+      readExperimentStats((sql) => this.#prepare(sql), experiment, metric)
+    );
   }
 
   /**
@@ -307,7 +324,10 @@ export class SqliteStore implements Store {
           DELETE FROM rollup_cells; UPDATE rollup_counters SET value = 0;
           DELETE FROM rollup_groups; DELETE FROM rollup_group_items; DELETE FROM rollup_group_members;
           DELETE FROM rollup_time; DELETE FROM rollup_time_items; DELETE FROM rollup_players;
-          DELETE FROM rollup_experiment_players; DELETE FROM rollup_experiment_items;`);
+          DELETE FROM rollup_experiment_players; DELETE FROM rollup_experiment_items;
+          UPDATE rollup_state SET value =
+            COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0)
+            WHERE name = 'folded_through';`);
         this.#db.exec("COMMIT");
         return count;
       } catch (error) {

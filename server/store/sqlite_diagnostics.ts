@@ -7,14 +7,43 @@
 import { DatabaseSync } from "node:sqlite";
 import { binIndexSql, ROLLUP_RESOLUTIONS, type SheetFilter } from "../../lib/mod.ts";
 import { buildListSql } from "./sqlite.ts";
-import { readRollupAggregate } from "./sqlite_rollups.ts";
-import { ANALYTICS_RECOUNTS, EXPERIMENT_RECOUNTS } from "./sqlite_schema.ts";
+import { readFoldState, readRollupAggregate } from "./sqlite_rollups.ts";
+import {
+  ANALYTICS_RECOUNTS,
+  EXPERIMENT_RECOUNTS,
+  LOCATION_X_SQL,
+  LOCATION_Y_SQL,
+} from "./sqlite_schema.ts";
 import { allRows, firstRow } from "./sqlite_rows.ts";
 
-/** Recounts every rollup from the sheets and lists each disagreement (none when consistent). */
+/**
+ * Recounts every rollup from the sheets it has folded and lists each disagreement (none when
+ * consistent). Sheets stored after the last fold are left out of the recount, as they are of the
+ * rollups until the next fold: temporary views named `stat_sheets` and `sheet_items` (found before
+ * the tables of the same name) show the recount queries only the folded sheets.
+ */
 export function checkRollups(path: string): string[] {
   using db = openReadOnly(path);
+  // One read transaction, so every query sees the same commit: a fold committing between two of
+  // them would make the rollups disagree with a recount of the sheets folded before it.
+  db.exec("BEGIN");
+  try {
+    return checkRollupsInSnapshot(db);
+  } finally {
+    db.exec("COMMIT");
+  }
+}
+
+function checkRollupsInSnapshot(db: DatabaseSync): string[] {
   const problems: string[] = [];
+  const { folded, last } = readFoldState((sql) => db.prepare(sql));
+  if (folded > last) {
+    problems.push(`rollups are folded through sheet ${folded}, past the last, ${last}`);
+  }
+  db.exec(`CREATE TEMP VIEW stat_sheets AS SELECT * FROM main.stat_sheets WHERE id <= ${folded};
+    CREATE TEMP VIEW sheet_items (sheet_id, item, count, x, y) AS
+      SELECT s.id, j.key, j.value, ${LOCATION_X_SQL}, ${LOCATION_Y_SQL}
+      FROM temp.stat_sheets s, json_each(s.looted_items) j;`);
   const recount = firstRow<{ sheets: number; matches: number; players: number }>(
     db.prepare(
       `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players
@@ -60,8 +89,8 @@ export function checkRollups(path: string): string[] {
     }
   }
   const { wrongUnits } = firstRow<{ wrongUnits: number }>(db.prepare(
-    `SELECT COUNT(*) AS wrongUnits FROM stat_sheets s
-     WHERE units != (SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id)`,
+    `SELECT COUNT(*) AS wrongUnits FROM main.stat_sheets s
+     WHERE units != (SELECT COALESCE(SUM(count), 0) FROM main.sheet_items WHERE sheet_id = s.id)`,
   ));
   if (wrongUnits > 0) problems.push(`${wrongUnits} sheets' units differ from their looted_items`);
   for (const { table, recount } of [...ANALYTICS_RECOUNTS, ...EXPERIMENT_RECOUNTS]) {

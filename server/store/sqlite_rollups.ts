@@ -15,7 +15,7 @@ import {
   ROLLUP_RESOLUTIONS,
   TIME_INTERVALS,
 } from "../../lib/mod.ts";
-import { allRows } from "./sqlite_rows.ts";
+import { allRows, firstRow } from "./sqlite_rows.ts";
 import { bucketSqlOf, groupKeySql, LOCATION_X_SQL, LOCATION_Y_SQL } from "./sqlite_schema.ts";
 
 /** The aggregate of every stored sheet, read from the rollups. */
@@ -35,39 +35,44 @@ export function readRollupAggregate(prepare: (sql: string) => StatementSync): Ag
   };
 }
 
-/**
- * Adds the item rollups (units per item, heatmap cells, per-group, per-bucket and per-experiment
- * items) of the sheets stored after `lastId`, set-based: the new sheets' items are unpacked from
- * their JSON once into a temporary table, then one `INSERT … SELECT … GROUP BY` upsert per rollup
- * reads them, in the insert transaction. Summing them in JavaScript maps instead was slower: a map
- * lookup per item and rollup, and one upsert per heatmap cell in no useful order.
- */
-export function applyItemRollups(prepare: (sql: string) => StatementSync, lastId: number): void {
-  runAll(prepare, ITEM_ROLLUP_UPSERTS, lastId);
+/** A range of sheet ids, `from` excluded and `to` included: the sheets one fold counts. */
+export interface SheetRange {
+  from: number;
+  to: number;
 }
 
 /**
- * Adds the per-sheet rollups (counters, groups with their members, time buckets, players,
- * experiment players) of the sheets stored after `lastId`, set-based: one
- * `INSERT … SELECT … GROUP BY` upsert per rollup over the rows just written, in the insert
- * transaction (their SELECTs are the recounts of `checkRollups` restricted to the new sheets). A match or player counts as new to a counter or a group when no sheet
- * before the group has it (an index seek) and no member row records it; the members are recorded
- * after they are counted.
+ * How far the rollups are folded: `folded` is the last sheet id they count, `last` the last id
+ * handed out (AUTOINCREMENT ids only grow; a resubmission skipped by ON CONFLICT still uses one up),
+ * and `unfolded` the sheets stored after `folded`.
  */
-export function applySheetRollups(prepare: (sql: string) => StatementSync, lastId: number): void {
-  runAll(prepare, SHEET_ROLLUP_UPSERTS, lastId);
-}
-
-/** Runs each statement, binding `lastId` as `?1` where it appears. */
-function runAll(
+export function readFoldState(
   prepare: (sql: string) => StatementSync,
-  statements: readonly string[],
-  lastId: number,
-): void {
-  for (const sql of statements) {
-    if (sql.includes("?1")) prepare(sql).run(lastId);
+): { folded: number; last: number; unfolded: number } {
+  return firstRow<{ folded: number; last: number; unfolded: number }>(prepare(
+    `SELECT folded, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0) AS last,
+       (SELECT COUNT(*) FROM stat_sheets WHERE id > folded) AS unfolded
+     FROM (SELECT value AS folded FROM rollup_state WHERE name = 'folded_through')`,
+  ));
+}
+
+/**
+ * Folds the sheets of `range` into every rollup and records it, inside the caller's transaction:
+ * counters, groups with their members, time buckets, players and experiment players from the
+ * sheet rows, then the item rollups (units per item, heatmap cells, per-group, per-bucket and
+ * per-experiment items) from their items, unpacked from the JSON once into a temporary table.
+ * Each rollup is one `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` over the range, whose
+ * SELECT is the recount of `checkRollups` restricted to it. A match or player counts as new to a
+ * counter or a group when no sheet before the range has it (an index seek) and no member row records
+ * it; the members are recorded after they are counted. Summing in JavaScript maps instead was
+ * slower: a map lookup per item and rollup, and one upsert per heatmap cell in no useful order.
+ */
+export function foldRollups(prepare: (sql: string) => StatementSync, range: SheetRange): void {
+  for (const sql of [...SHEET_ROLLUP_UPSERTS, ...ITEM_ROLLUP_UPSERTS]) {
+    if (sql.includes("?1")) prepare(sql).run(range.from, range.to);
     else prepare(sql).run();
   }
+  prepare("UPDATE rollup_state SET value = ? WHERE name = 'folded_through'").run(range.to);
 }
 
 /** Units a sheet `s` looted, kept beside it at insert. */
@@ -75,7 +80,7 @@ const UNITS = "s.units";
 
 /** A new match or player: its column has no sheet stored before the group. */
 function firstSeen(column: "match_id" | "player_id"): string {
-  return `SELECT COUNT(DISTINCT ${column}) FROM stat_sheets s WHERE s.id > ?1 AND NOT EXISTS
+  return `SELECT COUNT(DISTINCT ${column}) FROM stat_sheets s WHERE s.id > ?1 AND s.id <= ?2 AND NOT EXISTS
     (SELECT 1 FROM stat_sheets o WHERE o.${column} = s.${column} AND o.id <= ?1)`;
 }
 
@@ -128,21 +133,21 @@ const NEW_MEMBERS_SQL = [
       return `INSERT OR IGNORE INTO temp.new_members (dimension, key, kind, member)
         SELECT '${dimension}', ${groupKeySql(dimension)}, '${kind}', ${column}
         FROM (SELECT DISTINCT ${groupColumnSql(dimension)}, ${column}
-              FROM stat_sheets WHERE id > ?1) WHERE true`;
+              FROM stat_sheets WHERE id > ?1 AND id <= ?2) WHERE true`;
     })
   ),
 ];
 
 const SHEET_ROLLUP_UPSERTS: readonly string[] = [
   `UPDATE rollup_counters SET value = value + CASE name
-     WHEN 'sheets' THEN (SELECT COUNT(*) FROM stat_sheets WHERE id > ?1)
+     WHEN 'sheets' THEN (SELECT COUNT(*) FROM stat_sheets WHERE id > ?1 AND id <= ?2)
      WHEN 'matches' THEN (${firstSeen("match_id")})
      WHEN 'players' THEN (${firstSeen("player_id")})
      ELSE 0 END`,
   ...GROUP_BY_DIMENSIONS.map((dimension) =>
     `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
      ${
-      sumByGroupKey(dimension, "stat_sheets WHERE id > ?1", {
+      sumByGroupKey(dimension, "stat_sheets WHERE id > ?1 AND id <= ?2", {
         inner: "COUNT(*) AS sheets",
         outer: "SUM(sheets), 0, 0",
       })
@@ -164,7 +169,7 @@ const SHEET_ROLLUP_UPSERTS: readonly string[] = [
      SELECT '${interval}', ${
       bucketSqlOf(interval)
     }, COALESCE(game_mode, ''), COUNT(*), SUM(${UNITS})
-     FROM stat_sheets s WHERE s.id > ?1 GROUP BY 2, 3
+     FROM stat_sheets s WHERE s.id > ?1 AND s.id <= ?2 GROUP BY 2, 3
      ON CONFLICT (interval, bucket, game_mode) DO UPDATE SET sheets = sheets + excluded.sheets,
        units = units + excluded.units`
   ),
@@ -177,7 +182,9 @@ const SHEET_ROLLUP_UPSERTS: readonly string[] = [
        MAX(ts_ms)
      FROM (SELECT game_mode, player_id, player_level, ts_ms, ${UNITS} AS units,
              ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ts_ms DESC, id DESC) AS latest
-           FROM stat_sheets s WHERE s.id > ?1 ${mode === "'*'" ? "" : "AND game_mode IS NOT NULL"})
+           FROM stat_sheets s WHERE s.id > ?1 AND s.id <= ?2 ${
+      mode === "'*'" ? "" : "AND game_mode IS NOT NULL"
+    })
      GROUP BY 1, 2
      ON CONFLICT (game_mode, player_id) DO UPDATE SET
        matches = matches + excluded.matches, units = units + excluded.units,
@@ -187,7 +194,7 @@ const SHEET_ROLLUP_UPSERTS: readonly string[] = [
   }),
   `INSERT INTO rollup_experiment_players (experiment, variant, player_id, sheets, units)
    SELECT experiment, variant, player_id, COUNT(*), SUM(${UNITS})
-   FROM stat_sheets s WHERE s.id > ?1 AND experiment IS NOT NULL AND variant IS NOT NULL
+   FROM stat_sheets s WHERE s.id > ?1 AND s.id <= ?2 AND experiment IS NOT NULL AND variant IS NOT NULL
    GROUP BY 1, 2, 3
    ON CONFLICT (experiment, variant, player_id) DO UPDATE SET
      sheets = sheets + excluded.sheets, units = units + excluded.units`,
@@ -211,7 +218,7 @@ const NEW_ITEMS_SQL = [
   `INSERT INTO temp.new_items
    SELECT j.key, j.value, ${LOCATION_X_SQL}, ${LOCATION_Y_SQL}, s.ts_ms, s.game_mode,
      s.player_level, s.player_id, s.experiment, s.variant
-   FROM stat_sheets s, json_each(s.looted_items) j WHERE s.id > ?1`,
+   FROM stat_sheets s, json_each(s.looted_items) j WHERE s.id > ?1 AND s.id <= ?2`,
   `INSERT INTO temp.new_cells
    SELECT item, ${binIndexSql("x", BASE_BINS)}, ${binIndexSql("y", BASE_BINS)}, count
    FROM temp.new_items WHERE count > 0 AND x IS NOT NULL

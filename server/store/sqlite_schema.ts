@@ -258,6 +258,14 @@ export const MIGRATIONS: readonly string[] = [
     SELECT s.id, j.key, j.value, ${LOCATION_X_SQL}, ${LOCATION_Y_SQL}
     FROM stat_sheets s, json_each(s.looted_items) j;
   `,
+  // 9: the rollups are folded in their own transactions, after the sheets they count have committed
+  // and been acknowledged, many commits at a time: a small commit no longer rewrites a page of every
+  // rollup. This records the last sheet id they count; reads wait for the fold of what they follow.
+  `
+  CREATE TABLE rollup_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO rollup_state (name, value) VALUES ('folded_through',
+    COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0));
+  `,
 ];
 
 /**

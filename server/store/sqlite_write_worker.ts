@@ -10,6 +10,8 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { PreparedSheet } from "../../lib/mod.ts";
 import {
   configureWriteConnection,
+  FOLD_AFTER_SHEETS,
+  FOLD_IDLE_MS,
   GroupCommitter,
   takeGroup,
   toWireResult,
@@ -23,6 +25,10 @@ let committer: GroupCommitter | undefined;
 const statements = new Map<string, StatementSync>();
 const queue: { id: number; sheets: readonly PreparedSheet[] }[] = [];
 let scheduled = false;
+/** The last write a group has taken: once everything stored is folded, all writes up to it are. */
+let lastWritten = -1;
+let lastWriteAt = 0;
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
 self.onmessage = (event: MessageEvent<WriteWorkerRequest>) => {
   const request = event.data;
@@ -31,6 +37,7 @@ self.onmessage = (event: MessageEvent<WriteWorkerRequest>) => {
       open(request.path);
       return;
     case "write":
+      lastWriteAt = performance.now();
       queue.push(request);
       if (!scheduled) {
         scheduled = true;
@@ -38,8 +45,25 @@ self.onmessage = (event: MessageEvent<WriteWorkerRequest>) => {
         setTimeout(flush, 0);
       }
       return;
+    case "sync":
+      // Messages arrive in order: every write acknowledged before this sync was sent is committed
+      // by the flush, then folded.
+      flush();
+      try {
+        foldAll();
+        reply({ kind: "synced", id: request.id });
+      } catch (error) {
+        reply({ kind: "synced", id: request.id, failure: (error as Error).message });
+      }
+      return;
     case "close": {
       flush();
+      try {
+        foldAll();
+      } catch (error) {
+        // The sheets are stored; the next writer to open the database folds them.
+        console.error("Folding the rollups at close failed:", error);
+      }
       db?.close();
       const done = new Int32Array(request.done);
       Atomics.store(done, 0, 1);
@@ -61,12 +85,15 @@ function open(path: string): void {
     if (!statement) statements.set(sql, statement = connection.prepare(sql));
     return statement;
   });
+  // Sheets a crash left unfolded (stored, acknowledged, not yet in the rollups) are folded first.
+  committer.foldAll();
 }
 
 function flush(): void {
   scheduled = false;
   while (queue.length > 0) {
     const units = takeGroup(queue);
+    lastWritten = units.at(-1)!.id;
     let results: UnitResult[];
     let committed = true;
     try {
@@ -75,10 +102,56 @@ function flush(): void {
       committed = false;
       results = units.map(() => ({ error }));
     }
-    const reply: WriteWorkerReply = {
+    reply({
+      kind: "group",
       committed,
       results: units.map((unit, index) => toWireResult(unit.id, results[index]!)),
-    };
-    self.postMessage(reply);
+    });
   }
+  afterCommits();
+}
+
+/**
+ * Folds between groups once enough sheets wait (one slice, then the queued writes go first), and
+ * otherwise once writes pause for {@link FOLD_IDLE_MS}.
+ */
+function afterCommits(): void {
+  if (!committer || committer.unfolded === 0) return;
+  if (committer.unfolded >= FOLD_AFTER_SHEETS) {
+    foldSlice();
+    if (committer.unfolded > 0) setTimeout(afterCommits, 0);
+    return;
+  }
+  idleTimer ??= setTimeout(foldWhenIdle, FOLD_IDLE_MS);
+}
+
+function foldWhenIdle(): void {
+  idleTimer = undefined;
+  const quiet = performance.now() - lastWriteAt;
+  if (quiet < FOLD_IDLE_MS) {
+    idleTimer = setTimeout(foldWhenIdle, FOLD_IDLE_MS - quiet);
+    return;
+  }
+  foldSlice();
+  if (committer && committer.unfolded > 0) idleTimer = setTimeout(foldWhenIdle, 0);
+}
+
+/** Folds one slice; a failure is logged and left for the next fold or sync to retry. */
+function foldSlice(): void {
+  try {
+    committer!.fold();
+    if (committer!.unfolded === 0) reply({ kind: "folded", before: lastWritten + 1 });
+  } catch (error) {
+    console.error("Folding the rollups failed (the next fold retries):", error);
+  }
+}
+
+function foldAll(): void {
+  if (!committer) return;
+  committer.foldAll();
+  reply({ kind: "folded", before: lastWritten + 1 });
+}
+
+function reply(message: WriteWorkerReply): void {
+  self.postMessage(message);
 }

@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
-import { firstRow, maybeRow } from "./sqlite_rows.ts";
-import { applyItemRollups, applySheetRollups } from "./sqlite_rollups.ts";
+import { maybeRow } from "./sqlite_rows.ts";
+import { foldRollups, readFoldState } from "./sqlite_rollups.ts";
 import type { CommitListener, InsertOutcome } from "./store.ts";
 
 /**
@@ -26,6 +26,11 @@ export interface SheetWriter {
   write(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]>;
   /** Adds a listener told of each commit's newly stored sheets; returns its removal. */
   onCommit(listener: CommitListener): () => void;
+  /**
+   * Resolves once every sheet acknowledged before the call is folded into the rollups, so a read
+   * that follows sees it (reads of rollups await this first).
+   */
+  sync(): Promise<void>;
   /** Commits everything queued, then stops taking writes. */
   close(): void;
 }
@@ -39,6 +44,18 @@ export interface PendingUnit {
 
 /** Most sheets one commit takes; more wait for the next one, so one group cannot stall the others long. */
 export const MAX_GROUP_SHEETS = 20_000;
+
+/**
+ * Unfolded sheets past which the writer folds them into the rollups between two group commits
+ * rather than waiting for a quiet moment or a read. Measured with 16 connections each posting
+ * single sheets (bench d): 50 gave 1,652 req/s (p99 41 ms), 100 1,785 (p99 40 ms), 200 1,836 (p99
+ * 52 ms), 500 1,799 (p99 75 ms), 2,000 2,094 (p99 205 ms): past 100, the writes queued behind a
+ * fold wait longer for little more throughput.
+ */
+export const FOLD_AFTER_SHEETS = 100;
+
+/** Quiet time after the last write before the write worker folds what is left. */
+export const FOLD_IDLE_MS = 20;
 
 /**
  * Takes the next group off the front of `queue`: at least one unit, then more while the group stays
@@ -97,10 +114,13 @@ export class GroupCommitWriter implements SheetWriter {
   #scheduled = false;
   #closed = false;
   readonly #listeners = new Set<CommitListener>();
+  readonly #readOnly: boolean;
   readonly stats = { commits: 0, units: 0 };
 
-  constructor(prepare: (sql: string) => StatementSync) {
+  /** `readOnly`: the connection cannot write, so nothing is ever folded (nor written). */
+  constructor(prepare: (sql: string) => StatementSync, { readOnly = false } = {}) {
     this.#committer = new GroupCommitter(prepare);
+    this.#readOnly = readOnly;
   }
 
   write(sheets: readonly PreparedSheet[]): Promise<InsertOutcome[]> {
@@ -138,24 +158,49 @@ export class GroupCommitWriter implements SheetWriter {
       this.stats.units += units.length;
       settleGroup(units, results, this.#listeners);
     }
+    if (!this.#readOnly && this.#committer.unfolded >= FOLD_AFTER_SHEETS) {
+      this.#committer.foldAll();
+    }
+  }
+
+  sync(): Promise<void> {
+    try {
+      this.flush();
+      if (!this.#readOnly) this.#committer.foldAll();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   close(): void {
     this.flush();
+    if (!this.#readOnly && !this.#closed) this.#committer.foldAll();
     this.#closed = true;
   }
 }
 
 /**
- * Writes groups of submissions in one transaction each, with one fsync. Rollup changes are summed
- * over the group and written once per key before the commit.
+ * Writes groups of submissions in one transaction each, with one fsync, and folds the stored sheets
+ * into the rollups in transactions of their own (`foldRollups`), many groups at a time. A group's
+ * commit rewrites only the sheet rows' pages; its rollup rows, spread over every rollup table, are
+ * rewritten once per fold for all the sheets it takes. A crash between the two loses nothing: the
+ * sheets are stored, and the next writer folds them when it opens.
  */
 export class GroupCommitter {
   readonly #prepare: (sql: string) => StatementSync;
+  /** Sheets stored and not yet folded. */
+  #unfolded: number;
 
   /** `prepare` returns a cached statement of the write connection. */
   constructor(prepare: (sql: string) => StatementSync) {
     this.#prepare = prepare;
+    this.#unfolded = readFoldState(prepare).unfolded;
+  }
+
+  /** Sheets stored and not yet folded into the rollups. */
+  get unfolded(): number {
+    return this.#unfolded;
   }
 
   /**
@@ -163,19 +208,38 @@ export class GroupCommitter {
    * is kept) on anything other than a conflict, such as a full disk or an I/O error.
    */
   commit(units: readonly (readonly PreparedSheet[])[]): UnitResult[] {
-    const results: UnitResult[] = [];
+    const results = this.#inTransaction(() => units.map((unit) => this.#writeUnit(unit)));
+    this.#unfolded += newlyStored(units, results).length;
+    return results;
+  }
+
+  /**
+   * Folds up to `limit` unfolded sheets, oldest first, in one transaction; returns how many are
+   * left. Throws (after a rollback: the rollups stay as they were) on an I/O error.
+   */
+  fold(limit: number = MAX_GROUP_SHEETS): number {
+    const left = this.#inTransaction(() => {
+      const { folded, last, unfolded } = readFoldState(this.#prepare);
+      // Ids can skip (resubmissions use one up), so a range holds at most `limit` sheets.
+      const to = Math.min(last, folded + limit);
+      if (to > folded) foldRollups(this.#prepare, { from: folded, to });
+      return to === last ? 0 : Math.max(0, unfolded - limit);
+    });
+    this.#unfolded = left;
+    return left;
+  }
+
+  /** Folds every unfolded sheet, {@link MAX_GROUP_SHEETS} per transaction. */
+  foldAll(): void {
+    while (this.#unfolded > 0 && this.fold() > 0);
+  }
+
+  #inTransaction<T>(work: () => T): T {
     try {
       this.#prepare("BEGIN IMMEDIATE").run();
-      // Ids only grow (AUTOINCREMENT), so the group's sheets are those above the last id before it.
-      const { lastId } = firstRow<{ lastId: number }>(
-        this.#prepare(
-          "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0) AS lastId",
-        ),
-      );
-      for (const unit of units) results.push(this.#writeUnit(unit));
-      applySheetRollups(this.#prepare, lastId);
-      applyItemRollups(this.#prepare, lastId);
+      const result = work();
       this.#prepare("COMMIT").run();
+      return result;
     } catch (error) {
       try {
         this.#prepare("ROLLBACK").run();
@@ -184,7 +248,6 @@ export class GroupCommitter {
       }
       throw error;
     }
-    return results;
   }
 
   /**
@@ -282,6 +345,7 @@ function unitsOf(items: Readonly<Record<string, number>>): number {
 export type WriteWorkerRequest =
   | { type: "open"; path: string }
   | { type: "write"; id: number; sheets: readonly PreparedSheet[] }
+  | { type: "sync"; id: number }
   | { type: "close"; done: SharedArrayBuffer };
 
 /** A unit's result as it crosses from the worker: errors lose their class, so a conflict is spelled out. */
@@ -290,11 +354,13 @@ export type WireResult =
   | { id: number; conflict: { message: string; existingId: number; index: number } }
   | { id: number; failure: string };
 
-/** A message from the write worker: one per group, committed or not. */
-export interface WriteWorkerReply {
-  committed: boolean;
-  results: WireResult[];
-}
+/** A message from the write worker: one per group, committed or not, and fold progress. */
+export type WriteWorkerReply =
+  | { kind: "group"; committed: boolean; results: WireResult[] }
+  /** Every sheet of the messages before `before` is folded. */
+  | { kind: "folded"; before: number }
+  /** The answer to sync `id`: folded, or the fold's failure. */
+  | { kind: "synced"; id: number; failure?: string };
 
 /** Turns a unit's result into what crosses to the main thread. */
 export function toWireResult(id: number, result: UnitResult): WireResult {
@@ -328,7 +394,15 @@ export class WorkerWriter implements SheetWriter {
   readonly #worker: Worker;
   readonly #pending = new Map<number, PendingUnit>();
   readonly #listeners = new Set<CommitListener>();
+  readonly #syncs = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   #next = 0;
+  /** The last write message whose group stored new sheets. */
+  #lastStoringWrite = -1;
+  /**
+   * Every sheet of the messages before this one is folded. It starts below the first write, so the
+   * first read waits for the worker's start-up fold of anything a crash left unfolded.
+   */
+  #foldedBefore = -1;
   #closed = false;
   /** Set when the worker died: nothing pending will be answered. */
   #failure: Error | undefined;
@@ -361,6 +435,18 @@ export class WorkerWriter implements SheetWriter {
     return () => void this.#listeners.delete(listener);
   }
 
+  sync(): Promise<void> {
+    // Nothing acknowledged since the worker last reported everything folded: no round trip.
+    if (this.#lastStoringWrite < this.#foldedBefore) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error("The store is closed"));
+    if (this.#failure) return Promise.reject(this.#failure);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const id = this.#next++;
+    this.#syncs.set(id, { resolve, reject });
+    this.#post({ type: "sync", id });
+    return promise;
+  }
+
   /**
    * Waits (blocking, as `Store.close` is synchronous) until the worker has committed everything
    * sent and closed its connection; the answers to those writes arrive afterwards as messages.
@@ -378,13 +464,29 @@ export class WorkerWriter implements SheetWriter {
     this.#worker.postMessage(request);
   }
 
-  #settle({ committed, results }: WriteWorkerReply): void {
+  #settle(reply: WriteWorkerReply): void {
+    if (reply.kind === "folded") {
+      this.#foldedBefore = Math.max(this.#foldedBefore, reply.before);
+      return;
+    }
+    if (reply.kind === "synced") {
+      const waiting = this.#syncs.get(reply.id);
+      this.#syncs.delete(reply.id);
+      if (reply.failure === undefined) {
+        this.#foldedBefore = Math.max(this.#foldedBefore, reply.id);
+        waiting?.resolve();
+      } else waiting?.reject(new Error(reply.failure));
+      return;
+    }
+    const { committed, results } = reply;
     const units: PendingUnit[] = [];
     for (const wire of results) {
       const unit = this.#pending.get(wire.id);
       if (!unit) continue;
       this.#pending.delete(wire.id);
       units.push(unit);
+      const stored = "outcomes" in wire && wire.outcomes.some((outcome) => !outcome.duplicate);
+      if (committed && stored) this.#lastStoringWrite = Math.max(this.#lastStoringWrite, wire.id);
     }
     if (committed) {
       this.stats.commits++;
@@ -397,6 +499,8 @@ export class WorkerWriter implements SheetWriter {
     this.#failure = error;
     for (const unit of this.#pending.values()) unit.reject(error);
     this.#pending.clear();
+    for (const waiting of this.#syncs.values()) waiting.reject(error);
+    this.#syncs.clear();
     this.#worker.terminate();
   }
 }
