@@ -149,15 +149,17 @@ export class LiveHub {
   }
 
   /**
-   * Reads the aggregate and sends it. The store reads synchronously when called, so deltas reset
-   * here and gathered afterwards are exactly the commits the snapshot does not include.
+   * Reads the aggregate and sends it. Once the store's reads have caught up with every commit
+   * announced, it reads without waiting for another commit's announcement, so deltas reset here
+   * and gathered afterwards are exactly the commits the snapshot does not include.
    */
   async #sendSnapshot(client: LiveClient): Promise<void> {
-    client.pendingSheets = 0;
-    client.pendingItems.clear();
-    client.needsSnapshot = false;
     let data: Aggregate;
     try {
+      await this.#store.readsCaughtUp();
+      client.pendingSheets = 0;
+      client.pendingItems.clear();
+      client.needsSnapshot = false;
       data = await this.#store.aggregate(
         client.gameMode === undefined ? {} : { gameMode: client.gameMode },
       );

@@ -4,6 +4,7 @@ import { aggregateLoot, ConflictError, prepareSheets, simulateMatches } from "..
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
 import { readFoldState } from "../server/store/sqlite_rollups.ts";
+import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
 import { configureWriteConnection, GroupCommitter } from "../server/store/sqlite_writer.ts";
 import { makeTempDir, openTempStore } from "./fixtures.ts";
 
@@ -116,4 +117,36 @@ Deno.test("the write worker: every read sees the sheets acknowledged before it, 
   }
   deepStrictEqual(await temp.store.aggregate(), aggregateLoot(sheets));
   deepStrictEqual(checkRollups(temp.path), []);
+});
+
+Deno.test("a fold over ids that resubmissions skipped counts what it left, and folds it later", () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/gaps.db`;
+  openSqliteStore(path).close();
+  const sheets = [...simulateMatches({ matches: 3, seed: 5 })];
+  const db = new DatabaseSync(path);
+  configureWriteConnection(db);
+  const committer = new GroupCommitter((sql) => db.prepare(sql));
+  committer.commit([prepareSheets(sheets.slice(0, 5), receivedAt)]); // ids 1–5
+  committer.commit([prepareSheets(sheets.slice(0, 1), receivedAt)]); // a resubmission uses id 6
+  committer.commit([prepareSheets(sheets.slice(5, 10), receivedAt)]); // ids 7–11
+  equal(committer.fold(10), 1, "ids 1–10 hold nine sheets: one is left");
+  equal(committer.unfolded, 1);
+  committer.foldAll();
+  const state = readFoldState((sql) => db.prepare(sql));
+  db.close();
+  deepStrictEqual([state.folded, state.unfolded], [11, 0]);
+  deepStrictEqual(checkRollups(path), []);
+});
+
+Deno.test("a read-only store opens a database of an older schema without folding or failing", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/v7.db`;
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  for (const migration of MIGRATIONS.slice(0, 7)) db.exec(migration);
+  db.exec("PRAGMA user_version = 7");
+  db.close();
+  using store = openSqliteStore(path, { readOnly: true });
+  deepStrictEqual(await store.aggregate(), aggregateLoot([]));
 });

@@ -157,8 +157,8 @@ Deno.test("every listing filter is served by an index", () => {
       `${name}: ${plan}`,
     );
   }
-  // The item filter reads each sheet's own JSON while walking the sheets newest first, stopping at
-  // the page's limit: no sort, no temporary b-tree, no scan of anything but the rows it returns.
+  // The item filter reads each sheet's own JSON while walking the sheets newest first, stopping once
+  // the page is full: no sort and no temporary b-tree, but an item few sheets hold walks far.
   const plan = explainListSheets(temp.path, { item: "medkit", limit: 10 }).join(" | ");
   equal(plan, "SCAN s", plan);
 });

@@ -145,3 +145,21 @@ Deno.test("a heatmap point listing past the limit is refused as a LimitExceededE
     );
   }
 });
+
+Deno.test("a location far off the map (1e17) is listed and binned like any other", async () => {
+  using dir = makeTempDir();
+  using store = openSqliteStore(`${dir.path}/loot.db`);
+  const far = {
+    match_id: "far",
+    player_id: "p",
+    timestamp: "2026-01-01T00:00:00Z",
+    looted_items: { medkit: 2 },
+    locations: { medkit: [1e17, 50] as [number, number] },
+  };
+  await storeSheets(store, [far], receivedAt);
+  deepStrictEqual((await store.heatmapPoints("medkit")).locations, [[1e17, 50], [1e17, 50]]);
+  deepStrictEqual(
+    await store.heatmapGrid("medkit", { bins: 30 }),
+    binItemLocations([far], "medkit", { bins: 30 }),
+  );
+});

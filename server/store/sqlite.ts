@@ -261,13 +261,28 @@ export class SqliteStore implements Store {
     });
   }
 
+  readsCaughtUp(): Promise<void> {
+    return this.#writer.sync();
+  }
+
   /**
    * Runs a read once every sheet acknowledged before it is folded into the rollups (the writer
-   * folds in transactions of its own after the commits it acknowledges; see `GroupCommitter`).
+   * folds in transactions of its own after the commits it acknowledges; see `GroupCommitter`). A
+   * read on this connection runs in one read transaction, so a fold committing meanwhile cannot
+   * show in some of its statements and not in others.
    */
   async #afterFold<T>(read: () => T | Promise<T>): Promise<T> {
     await this.#writer.sync();
-    return await read();
+    this.#db.exec("BEGIN");
+    try {
+      const answer = read();
+      if (!(answer instanceof Promise)) return answer;
+      // Answered by the read worker, on its own connection: nothing to hold here.
+      this.#db.exec("COMMIT");
+      return await answer;
+    } finally {
+      if (this.#db.isTransaction) this.#db.exec("COMMIT");
+    }
   }
 
   groupAggregate(groupBy: GroupBy, filter: AggregateFilter = {}): Promise<GroupedAggregate> {

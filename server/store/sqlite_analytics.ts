@@ -141,7 +141,7 @@ function readTimeBySql(
   const totals = allRows<TimeRow>(
     prepare(
       `SELECT ${bucket} AS bucket, NULL AS item, COUNT(*) AS sheets,
-         SUM((SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id)) AS units
+         SUM(s.units) AS units
        FROM stat_sheets s ${where} GROUP BY 1`,
     ),
     params,
@@ -161,7 +161,7 @@ export function readPlayer(prepare: Prepare, playerId: string): PlayerSummary | 
   }>(
     prepare(
       `SELECT match_id, timestamp, ts_ms, game_mode, player_level,
-         (SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id) AS units
+         s.units AS units
        FROM stat_sheets s WHERE player_id = ? ORDER BY ts_ms, match_id`,
     ),
     [playerId],

@@ -102,8 +102,8 @@ export function readExperimentStats(
 /** A sheet's units per minute in SQL over `stat_sheets s` and its units `u.units` (lib's lootRate). */
 const RATE_SQL =
   "CASE WHEN s.match_duration > 0 THEN COALESCE(u.units, 0) * 60.0 / s.match_duration END";
-const UNITS_CTE =
-  "units AS (SELECT sheet_id, SUM(count) AS units FROM sheet_items GROUP BY sheet_id)";
+/** Each sheet's units, kept beside it since migration 8. */
+const UNITS_CTE = "units AS (SELECT id AS sheet_id, units FROM stat_sheets)";
 
 /** Median of `value` per mode over rows `source` (columns mode, value): the two middle rows' mean. */
 function medianByModeSql(source: string): string {

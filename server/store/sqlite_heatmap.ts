@@ -125,8 +125,8 @@ function locatedUnitsSql(item: string, filter: HeatmapFilter): { sql: string; pa
   // repeated mentions of x and y ran them again (1.8 s).
   return {
     sql: `WITH located AS MATERIALIZED (
-        SELECT json_extract(s.locations, ?) AS x, json_extract(s.locations, ?) AS y,
-          json_extract(s.looted_items, ?) AS count
+        SELECT CAST(json_extract(s.locations, ?) AS REAL) AS x,
+          CAST(json_extract(s.locations, ?) AS REAL) AS y, json_extract(s.looted_items, ?) AS count
         FROM stat_sheets s ${where})
       SELECT x, y, count FROM located WHERE count > 0 AND x IS NOT NULL`,
     params,

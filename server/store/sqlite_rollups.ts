@@ -1,8 +1,8 @@
 /**
- * The rollups kept in the insert transaction, so totals and heatmaps never scan the sheets: counters
- * (sheets, matches, players), units per item, and heatmap cells at each of lib's
- * `ROLLUP_RESOLUTIONS`, and the group, time, player and experiment rollups. Written set-based
- * from the rows a group commit just inserted, read back as an aggregate.
+ * The rollups, so totals and heatmaps never scan the sheets: counters (sheets, matches, players),
+ * units per item, heatmap cells at each of lib's `ROLLUP_RESOLUTIONS`, and the group, time, player
+ * and experiment rollups. Folded set-based over a range of sheet ids, in a transaction of its own
+ * after the commits that stored them (`GroupCommitter.fold`); read back as an aggregate.
  * @module
  */
 import type { StatementSync } from "node:sqlite";
@@ -78,7 +78,7 @@ export function foldRollups(prepare: (sql: string) => StatementSync, range: Shee
 /** Units a sheet `s` looted, kept beside it at insert. */
 const UNITS = "s.units";
 
-/** A new match or player: its column has no sheet stored before the group. */
+/** A new match or player: its column has no sheet stored before the range. */
 function firstSeen(column: "match_id" | "player_id"): string {
   return `SELECT COUNT(DISTINCT ${column}) FROM stat_sheets s WHERE s.id > ?1 AND s.id <= ?2 AND NOT EXISTS
     (SELECT 1 FROM stat_sheets o WHERE o.${column} = s.${column} AND o.id <= ?1)`;
@@ -119,7 +119,7 @@ function sumByGroupKey(
 }
 
 /**
- * The group members of a commit's new sheets, each once (a temporary table in memory), so that
+ * The group members of a fold's sheets, each once (a temporary table in memory), so that
  * counting the new ones and recording them each read it instead of recomputing keys per sheet.
  */
 const NEW_MEMBERS_SQL = [
@@ -201,7 +201,7 @@ const SHEET_ROLLUP_UPSERTS: readonly string[] = [
 ];
 
 /**
- * A commit's new items, unpacked once from their sheets' JSON with the sheet columns the rollups
+ * A fold's items, unpacked once from their sheets' JSON with the sheet columns the rollups
  * group by, and their cells at {@link BASE_BINS}, from which the coarser resolutions are summed
  * (temporary tables, in memory: `temp_store`). Reading the sheets' JSON in each rollup instead
  * would parse it a dozen times.

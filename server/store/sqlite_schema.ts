@@ -13,12 +13,17 @@ import {
 /**
  * Where a sheet `s` found item `j.key` of `json_each(s.looted_items) j`, as SQL: its location's x and
  * y, NULL when unlocated. Item names match lib's `ITEM_NAME_PATTERN`, so they are safe in a JSON path.
+ * REAL, as the table these replaced stored them: JSON keeps 1e17 as an integer, which JavaScript
+ * numbers cannot hold exactly and `node:sqlite` refuses to return.
  */
-export const LOCATION_X_SQL = "json_extract(s.locations, '$.' || j.key || '[0]')";
+export const LOCATION_X_SQL = "CAST(json_extract(s.locations, '$.' || j.key || '[0]') AS REAL)";
 /** The y of {@link LOCATION_X_SQL}. */
-export const LOCATION_Y_SQL = "json_extract(s.locations, '$.' || j.key || '[1]')";
+export const LOCATION_Y_SQL = "CAST(json_extract(s.locations, '$.' || j.key || '[1]') AS REAL)";
 
-/** Units a sheet looted, as SQL over its id `s.id` (migration 5's backfill; later, `s.units`). */
+/**
+ * Units a sheet looted, as SQL over its id `s.id`, from its items: migration 5's backfill, and the
+ * recounts, which so check the `units` each sheet keeps (the writer's rollups add `s.units`).
+ */
 const SHEET_UNITS_SQL = "(SELECT COALESCE(SUM(count), 0) FROM sheet_items WHERE sheet_id = s.id)";
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The write worker of a file database: it owns the write connection and commits groups of
  * submissions with `GroupCommitter`, so SQLite and fsync never run on the event loop that parses
- * HTTP. Requests are {@link WriteWorkerRequest}s; each group answers with one
- * {@link WriteWorkerReply}, posted after its commit.
+ * HTTP, and folds them into the rollups afterwards. Requests are {@link WriteWorkerRequest}s; each
+ * group answers with one {@link WriteWorkerReply} posted after its commit, a sync with one after
+ * its fold, and a fold that leaves nothing unfolded says so.
  * @module
  */
 /// <reference lib="deno.worker" />
@@ -29,6 +30,11 @@ let scheduled = false;
 let lastWritten = -1;
 let lastWriteAt = 0;
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
+/** After a failed fold, background folds wait until then. */
+let retryAt = 0;
+let retryDelay = 0;
+/** Longest wait between two background retries of a failing fold. */
+const MAX_RETRY_MS = 5_000;
 
 self.onmessage = (event: MessageEvent<WriteWorkerRequest>) => {
   const request = event.data;
@@ -85,8 +91,10 @@ function open(path: string): void {
     if (!statement) statements.set(sql, statement = connection.prepare(sql));
     return statement;
   });
-  // Sheets a crash left unfolded (stored, acknowledged, not yet in the rollups) are folded first.
-  committer.foldAll();
+  // Sheets a crash left unfolded (stored, acknowledged, not yet in the rollups) are folded first;
+  // if that fails, writes still work and the next fold or sync retries.
+  foldSlice();
+  afterCommits();
 }
 
 function flush(): void {
@@ -117,7 +125,7 @@ function flush(): void {
  */
 function afterCommits(): void {
   if (!committer || committer.unfolded === 0) return;
-  if (committer.unfolded >= FOLD_AFTER_SHEETS) {
+  if (committer.unfolded >= FOLD_AFTER_SHEETS && retryAt <= performance.now()) {
     foldSlice();
     if (committer.unfolded > 0) setTimeout(afterCommits, 0);
     return;
@@ -127,22 +135,30 @@ function afterCommits(): void {
 
 function foldWhenIdle(): void {
   idleTimer = undefined;
-  const quiet = performance.now() - lastWriteAt;
-  if (quiet < FOLD_IDLE_MS) {
-    idleTimer = setTimeout(foldWhenIdle, FOLD_IDLE_MS - quiet);
+  const now = performance.now();
+  const wait = Math.max(FOLD_IDLE_MS - (now - lastWriteAt), retryAt - now);
+  if (wait > 0) {
+    idleTimer = setTimeout(foldWhenIdle, wait);
     return;
   }
   foldSlice();
   if (committer && committer.unfolded > 0) idleTimer = setTimeout(foldWhenIdle, 0);
 }
 
-/** Folds one slice; a failure is logged and left for the next fold or sync to retry. */
+/**
+ * Folds one slice. A failure (a full disk, a lock held too long) is logged and retried after a
+ * delay that doubles up to {@link MAX_RETRY_MS}, rather than at once in a loop; a sync retries it
+ * at once, as a read waits on it.
+ */
 function foldSlice(): void {
   try {
     committer!.fold();
+    retryDelay = 0;
     if (committer!.unfolded === 0) reply({ kind: "folded", before: lastWritten + 1 });
   } catch (error) {
-    console.error("Folding the rollups failed (the next fold retries):", error);
+    retryDelay = Math.min(MAX_RETRY_MS, Math.max(FOLD_IDLE_MS, retryDelay * 2));
+    retryAt = performance.now() + retryDelay;
+    console.error(`Folding the rollups failed (retrying in ${retryDelay} ms):`, error);
   }
 }
 

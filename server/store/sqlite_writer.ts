@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
-import { maybeRow } from "./sqlite_rows.ts";
+import { firstRow, maybeRow } from "./sqlite_rows.ts";
 import { foldRollups, readFoldState } from "./sqlite_rollups.ts";
 import type { CommitListener, InsertOutcome } from "./store.ts";
 
@@ -10,8 +10,7 @@ import type { CommitListener, InsertOutcome } from "./store.ts";
  */
 export function configureWriteConnection(db: DatabaseSync): void {
   db.exec("PRAGMA synchronous = FULL");
-  db.exec("PRAGMA foreign_keys = ON");
-  // The rollups read each commit's new items from a temporary table: memory, never a file.
+  // A fold reads its sheets' items from temporary tables: memory, never a file.
   db.exec("PRAGMA temp_store = MEMORY");
 }
 
@@ -31,7 +30,7 @@ export interface SheetWriter {
    * that follows sees it (reads of rollups await this first).
    */
   sync(): Promise<void>;
-  /** Commits everything queued, then stops taking writes. */
+  /** Commits everything queued and folds it into the rollups, then stops taking writes. */
   close(): void;
 }
 
@@ -119,7 +118,7 @@ export class GroupCommitWriter implements SheetWriter {
 
   /** `readOnly`: the connection cannot write, so nothing is ever folded (nor written). */
   constructor(prepare: (sql: string) => StatementSync, { readOnly = false } = {}) {
-    this.#committer = new GroupCommitter(prepare);
+    this.#committer = new GroupCommitter(prepare, { readOnly });
     this.#readOnly = readOnly;
   }
 
@@ -159,7 +158,12 @@ export class GroupCommitWriter implements SheetWriter {
       settleGroup(units, results, this.#listeners);
     }
     if (!this.#readOnly && this.#committer.unfolded >= FOLD_AFTER_SHEETS) {
-      this.#committer.foldAll();
+      try {
+        this.#committer.foldAll();
+      } catch (error) {
+        // The sheets are stored; the next sync or close folds them again.
+        console.error("Folding the rollups failed:", error);
+      }
     }
   }
 
@@ -175,8 +179,15 @@ export class GroupCommitWriter implements SheetWriter {
 
   close(): void {
     this.flush();
-    if (!this.#readOnly && !this.#closed) this.#committer.foldAll();
+    const wasClosed = this.#closed;
     this.#closed = true;
+    if (this.#readOnly || wasClosed) return;
+    try {
+      this.#committer.foldAll();
+    } catch (error) {
+      // The sheets are stored; the next writer to open the database folds them.
+      console.error("Folding the rollups at close failed:", error);
+    }
   }
 }
 
@@ -192,10 +203,13 @@ export class GroupCommitter {
   /** Sheets stored and not yet folded. */
   #unfolded: number;
 
-  /** `prepare` returns a cached statement of the write connection. */
-  constructor(prepare: (sql: string) => StatementSync) {
+  /**
+   * `prepare` returns a cached statement of the write connection; `readOnly` (a connection that
+   * only reads, perhaps of an older schema) skips reading the fold state, as it never folds.
+   */
+  constructor(prepare: (sql: string) => StatementSync, { readOnly = false } = {}) {
     this.#prepare = prepare;
-    this.#unfolded = readFoldState(prepare).unfolded;
+    this.#unfolded = readOnly ? 0 : readFoldState(prepare).unfolded;
   }
 
   /** Sheets stored and not yet folded into the rollups. */
@@ -219,11 +233,15 @@ export class GroupCommitter {
    */
   fold(limit: number = MAX_GROUP_SHEETS): number {
     const left = this.#inTransaction(() => {
-      const { folded, last, unfolded } = readFoldState(this.#prepare);
-      // Ids can skip (resubmissions use one up), so a range holds at most `limit` sheets.
+      const { folded, last } = readFoldState(this.#prepare);
+      // Ids can skip (a resubmission uses one up), so a range of `limit` ids holds at most
+      // `limit` sheets; what is left is counted, not inferred.
       const to = Math.min(last, folded + limit);
       if (to > folded) foldRollups(this.#prepare, { from: folded, to });
-      return to === last ? 0 : Math.max(0, unfolded - limit);
+      return firstRow<{ left: number }>(
+        this.#prepare("SELECT COUNT(*) AS left FROM stat_sheets WHERE id > ?"),
+        [to],
+      ).left;
     });
     this.#unfolded = left;
     return left;
@@ -271,7 +289,7 @@ export class GroupCommitter {
     }
   }
 
-  /** Writes one sheet's row (its items are in its JSON); the rollups follow set-based, once per group. */
+  /** Writes one sheet's row (its items are in its JSON); a later fold adds it to the rollups. */
   #writeSheet(prepared: PreparedSheet, index: number): InsertOutcome {
     const { sheet, fingerprint } = prepared;
     const inserted = this.#prepare(
@@ -436,9 +454,9 @@ export class WorkerWriter implements SheetWriter {
   }
 
   sync(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("The store is closed"));
     // Nothing acknowledged since the worker last reported everything folded: no round trip.
     if (this.#lastStoringWrite < this.#foldedBefore) return Promise.resolve();
-    if (this.#closed) return Promise.reject(new Error("The store is closed"));
     if (this.#failure) return Promise.reject(this.#failure);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const id = this.#next++;

@@ -99,6 +99,13 @@ export interface Store extends Disposable {
   clear(): Promise<number>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
+  /**
+   * Resolves once every write acknowledged so far (its `onCommit` listeners told) shows in reads of
+   * the rollups. SQLite folds rollups after the commit, so it waits for that fold; PostgreSQL keeps
+   * them in the commit, so it resolves at once. The live feed resets its deltas after this, right
+   * before it reads a snapshot, so no commit is both in a snapshot and in the deltas after it.
+   */
+  readsCaughtUp(): Promise<void>;
   close(): void;
   /** Engine and location, for start-up lines and summaries. */
   readonly description: string;
