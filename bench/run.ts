@@ -32,7 +32,7 @@ import { ensureWrk, runWrk, startBareServer, type WrkResult } from "./load.ts";
 const USAGE = `Usage: deno task bench [options]
 
 Measures ingest and query speed, each figure beside its ceiling measured in the same run, prints
-the table and writes bench/results.json. Loopback only; about 25 minutes with every section and up
+the table and writes bench/results.json. Loopback only; about 28 minutes with every section and up
 to 2 GB of temporary files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
 
 Options:
