@@ -10,6 +10,14 @@ import { makeTempDir, openTempStore } from "./fixtures.ts";
 
 const receivedAt = new Date("2026-01-01T00:00:00Z");
 
+/** A migrated database at `path` and a committer on a write connection to it, driven by hand. */
+function openCommitter(path: string): { db: DatabaseSync; committer: GroupCommitter } {
+  openSqliteStore(path).close();
+  const db = new DatabaseSync(path);
+  configureWriteConnection(db);
+  return { db, committer: new GroupCommitter((sql) => db.prepare(sql)) };
+}
+
 Deno.test("the write worker: close() commits what is still queued, and its writes then resolve", async () => {
   using dir = makeTempDir();
   const path = `${dir.path}/close.db`;
@@ -63,13 +71,10 @@ Deno.test("the write worker: the event loop keeps running while a large batch co
 Deno.test("rollups fold after the commit: recounts cover the folded sheets, a crash's unfolded ones are folded at the next open", async () => {
   using dir = makeTempDir();
   const path = `${dir.path}/fold.db`;
-  openSqliteStore(path).close();
   const sheets = [...simulateMatches({ matches: 20, seed: 3 })];
   {
     // A writer that commits and never folds: what a crash between the two leaves behind.
-    const db = new DatabaseSync(path);
-    configureWriteConnection(db);
-    const committer = new GroupCommitter((sql) => db.prepare(sql));
+    const { db, committer } = openCommitter(path);
     committer.commit([prepareSheets(sheets.slice(0, 30), receivedAt)]);
     committer.fold();
     committer.commit([prepareSheets(sheets.slice(30), receivedAt)]);
@@ -122,11 +127,8 @@ Deno.test("the write worker: every read sees the sheets acknowledged before it, 
 Deno.test("a fold over ids that resubmissions skipped counts what it left, and folds it later", () => {
   using dir = makeTempDir();
   const path = `${dir.path}/gaps.db`;
-  openSqliteStore(path).close();
   const sheets = [...simulateMatches({ matches: 3, seed: 5 })];
-  const db = new DatabaseSync(path);
-  configureWriteConnection(db);
-  const committer = new GroupCommitter((sql) => db.prepare(sql));
+  const { db, committer } = openCommitter(path);
   committer.commit([prepareSheets(sheets.slice(0, 5), receivedAt)]); // ids 1–5
   committer.commit([prepareSheets(sheets.slice(0, 1), receivedAt)]); // a resubmission uses id 6
   committer.commit([prepareSheets(sheets.slice(5, 10), receivedAt)]); // ids 7–11
