@@ -19,16 +19,29 @@ Deno.test("isStoreUnavailable() knows connection failures from request errors", 
   }
 });
 
-Deno.test({
-  name:
-    "while PostgreSQL is down, requests get 503 and Retry-After; then the server recovers alone" +
-    (skipped ? ` (skipped: ${skipped})` : ""),
-  ignore: skipped !== undefined,
-  fn: async () => {
-    // A cluster of its own, stopped and started again under the store: a real outage.
-    const cluster = await startPostgresCluster();
-    if ("skipped" in cluster) throw new Error(cluster.skipped);
-    try {
+/** Runs `fn` against a cluster of its own, paused and resumed under it: a real outage. */
+function outageTest(name: string, fn: (cluster: Cluster) => Promise<void>): void {
+  Deno.test({
+    name: name + (skipped ? ` (skipped: ${skipped})` : ""),
+    ignore: skipped !== undefined,
+    fn: async () => {
+      const cluster = await startPostgresCluster();
+      if ("skipped" in cluster) throw new Error(cluster.skipped);
+      try {
+        await fn(cluster);
+      } finally {
+        await cluster.stop();
+      }
+    },
+  });
+}
+
+type Cluster = Exclude<Awaited<ReturnType<typeof startPostgresCluster>>, { skipped: string }>;
+
+outageTest(
+  "while PostgreSQL is down, requests get 503 and Retry-After; then the server recovers alone",
+  async (cluster) => {
+    {
       await using store = await openPostgresStore(cluster.url);
       const logged: unknown[] = [];
       const app = createApp(store, { logError: (error) => logged.push(error) });
@@ -71,21 +84,14 @@ Deno.test({
       stopListening();
       deepStrictEqual((await getJson(app, "/api/aggregate")).body, before, "nothing was stored");
       equal((await post(app, "/api/submit", makeSheet({ player_id: "p_after" }))).status, 201);
-    } finally {
-      await cluster.stop();
     }
   },
-});
+);
 
-Deno.test({
-  name:
-    "a LISTEN first tried while PostgreSQL is down: later subscribers hear each remote commit once" +
-    (skipped ? ` (skipped: ${skipped})` : ""),
-  ignore: skipped !== undefined,
-  fn: async () => {
-    const cluster = await startPostgresCluster();
-    if ("skipped" in cluster) throw new Error(cluster.skipped);
-    try {
+outageTest(
+  "a LISTEN first tried while PostgreSQL is down: later subscribers hear each remote commit once",
+  async (cluster) => {
+    {
       await using one = await openPostgresStore(cluster.url);
       await using other = await openPostgresStore(cluster.url);
       await cluster.pause();
@@ -103,8 +109,6 @@ Deno.test({
       await new Promise((resolve) => setTimeout(resolve, 500)); // time for a second delivery
       deepStrictEqual(heard, [3], "one delivery per remote commit");
       second();
-    } finally {
-      await cluster.stop();
     }
   },
-});
+);

@@ -337,7 +337,7 @@ export class GroupCommitter {
 }
 
 /** The sheets a group stored: those of the units that succeeded, duplicates left out. */
-export function newlyStored(
+function newlyStored(
   units: readonly (readonly PreparedSheet[])[],
   results: readonly UnitResult[],
 ): PreparedSheet[] {
