@@ -59,7 +59,13 @@ function setStatus(stateName, text) {
 }
 
 async function createCharts() {
-  const base = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", width: "container" };
+  // Fit the container with the axis labels inside it: fitted to the plot alone, the item names
+  // left of the bars were cut off.
+  const base = {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: "container",
+    autosize: { type: "fit", contains: "padding" },
+  };
   const [totals, heatmap, rate] = await Promise.all([
     vegaEmbed("#totals-chart", {
       ...base,
@@ -73,6 +79,7 @@ async function createCharts() {
     }, EMBED_OPTIONS),
     vegaEmbed("#heatmap-chart", {
       ...base,
+      autosize: { type: "pad" },
       width: 300,
       height: 300,
       data: { name: "cells" },
