@@ -5,6 +5,7 @@
 import { describeHelpHint } from "../cli/_terminal.ts";
 import { ValidationError } from "../lib/mod.ts";
 import { isLoopback, parseServerConfig, SERVER_USAGE } from "./config.ts";
+import { createLineBuffer, writeStdout } from "./middleware.ts";
 import { startServer } from "./serve.ts";
 import { openStore, runMain } from "./startup.ts";
 
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const store = await openStore(config.db);
+  const accessLog = config.quiet ? undefined : createLineBuffer(writeStdout);
   let server;
   try {
     server = await startServer(store, {
@@ -43,7 +45,7 @@ async function main(): Promise<number> {
         corsOrigins: config.corsOrigins,
         rateLimit: config.rateLimit,
         maxLiveClients: config.maxLiveClients,
-        accessLog: config.quiet ? undefined : (line) => console.log(line),
+        accessLog: accessLog?.write,
       },
     });
   } catch (error) {
@@ -73,8 +75,10 @@ async function main(): Promise<number> {
     Deno.addSignalListener(signal, () => stop(signal));
   }
   const signal = await stopped;
+  accessLog?.flush();
   console.log(`${signal} received: finishing in-flight requests, then closing the database`);
   await server.shutdown();
+  accessLog?.flush();
   // An engine with a network pool closes it cleanly before the process exits.
   if (Symbol.asyncDispose in store) await (store as AsyncDisposable)[Symbol.asyncDispose]();
   else store.close();

@@ -44,3 +44,54 @@ export function logAccess(write: (line: string) => void): MiddlewareHandler<AppE
     }
   };
 }
+
+/** A line writer that batches: `write` queues a line, `flush` writes what is queued at once. */
+export interface LineBuffer {
+  write(line: string): void;
+  flush(): void;
+}
+
+/**
+ * Batches log lines into one write per `flushMs` (or per `maxBytes`, whichever comes first), in
+ * order. `console.log` per request, a synchronous write each, cost about a tenth of a
+ * single-sheet POST's time on the event loop (bench d: 2,016 req/s without the log, 1,829 with).
+ * The timer does not keep the process alive; call `flush` before exiting.
+ */
+export function createLineBuffer(
+  writeText: (text: string) => void,
+  { flushMs = 100, maxBytes = 64 * 1024 }: { flushMs?: number; maxBytes?: number } = {},
+): LineBuffer {
+  let lines: string[] = [];
+  let bytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (lines.length === 0) return;
+    const text = lines.join("\n") + "\n";
+    lines = [];
+    bytes = 0;
+    writeText(text);
+  };
+  return {
+    write(line) {
+      lines.push(line);
+      bytes += line.length + 1;
+      if (bytes >= maxBytes) flush();
+      else if (timer === undefined) {
+        const scheduled = setTimeout(flush, flushMs);
+        Deno.unrefTimer(scheduled as unknown as number);
+        timer = scheduled;
+      }
+    },
+    flush,
+  };
+}
+
+/** Writes text to standard output in full (a pipe may take it in parts). */
+export function writeStdout(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let written = 0; written < bytes.length;) {
+    written += Deno.stdout.writeSync(bytes.subarray(written));
+  }
+}

@@ -83,6 +83,35 @@ export function explainBodyError(error: unknown): never {
 
 /** Reads the (decoded) body as UTF-8 text within `maxBytes`, rejecting an empty one with what to send. */
 export async function readBodyText(c: Context, what: string, maxBytes: number): Promise<string> {
+  let text = "";
+  if (hasPlainSizedBody(c, maxBytes)) {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(await c.req.raw.arrayBuffer());
+    } catch (error) {
+      explainBodyError(error);
+    }
+  } else {
+    text = await readStreamedText(c, maxBytes);
+  }
+  if (text.trim() === "") {
+    throw new HttpError(400, `Request body is empty: send ${what}`, { code: "empty_body" });
+  }
+  return text;
+}
+
+/**
+ * Whether the body is sent as is with a `Content-Length` within `maxBytes`: the HTTP server
+ * delivers exactly that many bytes, so it can be read in one piece. Streaming it through a
+ * counting transform instead cost about a third of a single-sheet POST's time on the event loop.
+ */
+function hasPlainSizedBody(c: Context, maxBytes: number): boolean {
+  const length = c.req.header("content-length");
+  if (length === undefined || c.req.header("transfer-encoding") !== undefined) return false;
+  const encoding = (c.req.header("content-encoding") ?? "identity").trim().toLowerCase();
+  return encoding === "identity" && /^\d+$/.test(length.trim()) && Number(length) <= maxBytes;
+}
+
+async function readStreamedText(c: Context, maxBytes: number): Promise<string> {
   const stream = readBodyStream(c, maxBytes);
   let text = "";
   if (stream) {
@@ -93,9 +122,6 @@ export async function readBodyText(c: Context, what: string, maxBytes: number): 
     } catch (error) {
       explainBodyError(error);
     }
-  }
-  if (text.trim() === "") {
-    throw new HttpError(400, `Request body is empty: send ${what}`, { code: "empty_body" });
   }
   return text;
 }

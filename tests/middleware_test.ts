@@ -1,5 +1,6 @@
 import { equal, match, ok } from "node:assert/strict";
 import { simulateMatches } from "../lib/mod.ts";
+import { createLineBuffer } from "../server/middleware.ts";
 import { createTestApp, makeSheet, post } from "./fixtures.ts";
 
 Deno.test("the access log writes one line per request: method, path, status, duration, sheets stored", async () => {
@@ -35,4 +36,24 @@ Deno.test("without an access log nothing is written, and unexpected errors still
   equal(response.status, 500);
   equal(t.logged.length, 1, "the stack is logged once");
   match(String(t.logged[0]), /Error/);
+});
+
+Deno.test("the access log's line buffer writes lines in order, in one write per flush, at the latest after flushMs", async () => {
+  const writes: string[] = [];
+  const buffer = createLineBuffer((text) => writes.push(text), { flushMs: 20, maxBytes: 30 });
+  buffer.write("one");
+  buffer.write("two");
+  equal(writes.length, 0, "nothing is written before a flush");
+  buffer.flush();
+  equal(writes.join(""), "one\ntwo\n");
+  buffer.flush();
+  equal(writes.length, 1, "an empty flush writes nothing");
+  buffer.write("a line of twenty chars");
+  buffer.write("another that passes maxBytes");
+  equal(writes.length, 2, "passing maxBytes writes at once");
+  equal(writes[1], "a line of twenty chars\nanother that passes maxBytes\n");
+  buffer.write("late");
+  const deadline = Date.now() + 2_000;
+  while (writes.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  equal(writes[2], "late\n", "the timer flushes what a quiet moment leaves");
 });

@@ -8,6 +8,7 @@
  */
 /// <reference lib="deno.worker" />
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { type MessagePort as NodeMessagePort, receiveMessageOnPort } from "node:worker_threads";
 import type { PreparedSheet } from "../../lib/mod.ts";
 import {
   configureWriteConnection,
@@ -19,13 +20,16 @@ import {
   type UnitResult,
   type WriteWorkerReply,
   type WriteWorkerRequest,
+  type WriteWorkerStart,
 } from "./sqlite_writer.ts";
 
 let db: DatabaseSync | undefined;
 let committer: GroupCommitter | undefined;
+/** The requests channel: a web MessagePort, which Deno's `receiveMessageOnPort` takes. */
+let requests: NodeMessagePort | undefined;
+let awake: Int32Array | undefined;
 const statements = new Map<string, StatementSync>();
 const queue: { id: number; sheets: readonly PreparedSheet[] }[] = [];
-let scheduled = false;
 /** The last write a group has taken: once everything stored is folded, all writes up to it are. */
 let lastWritten = -1;
 let lastWriteAt = 0;
@@ -36,23 +40,49 @@ let retryDelay = 0;
 /** Longest wait between two background retries of a failing fold. */
 const MAX_RETRY_MS = 5_000;
 
-self.onmessage = (event: MessageEvent<WriteWorkerRequest>) => {
-  const request = event.data;
+self.onmessage = (event: MessageEvent<WriteWorkerStart>) => {
+  const message = event.data;
+  if (message.type === "open") {
+    requests = message.requests as unknown as NodeMessagePort;
+    awake = new Int32Array(message.awake);
+    open(message.path);
+  }
+  drain();
+};
+
+/**
+ * Takes every request sent so far, in order (the writes queued before a sync or a close are
+ * committed first), commits what is queued as one group, and looks again, as more arrive while a
+ * group commits. After a commit it folds a slice if {@link FOLD_AFTER_SHEETS} wait, and looks
+ * again (the writes sent during the fold go next); fewer are folded once writes pause for
+ * {@link FOLD_IDLE_MS}.
+ */
+function drain(): void {
+  if (!requests || !awake || !committer) return;
+  for (;;) {
+    // Cleared before reading, so a request sent from now on pokes again (see WriteWorkerStart).
+    Atomics.exchange(awake, 0, 0);
+    let received;
+    while ((received = receiveMessageOnPort(requests)) !== undefined) {
+      if (!handle(received.message as WriteWorkerRequest)) return;
+    }
+    const committed = queue.length > 0;
+    if (committed) flush();
+    if (committer.unfolded >= FOLD_AFTER_SHEETS && retryAt <= performance.now()) foldSlice();
+    else if (!committed) break;
+  }
+  if (committer.unfolded > 0) idleTimer ??= setTimeout(foldWhenIdle, FOLD_IDLE_MS);
+}
+
+/** Handles one request; false once the worker has closed. */
+function handle(request: WriteWorkerRequest): boolean {
   switch (request.type) {
-    case "open":
-      open(request.path);
-      return;
     case "write":
       lastWriteAt = performance.now();
       queue.push(request);
-      if (!scheduled) {
-        scheduled = true;
-        // A timer lets the messages already sent arrive first, so they join this group.
-        setTimeout(flush, 0);
-      }
-      return;
+      return true;
     case "sync":
-      // Messages arrive in order: every write acknowledged before this sync was sent is committed
+      // Requests arrive in order: every write acknowledged before this sync was sent is committed
       // by the flush, then folded.
       flush();
       try {
@@ -61,7 +91,7 @@ self.onmessage = (event: MessageEvent<WriteWorkerRequest>) => {
       } catch (error) {
         reply({ kind: "synced", id: request.id, failure: (error as Error).message });
       }
-      return;
+      return true;
     case "close": {
       flush();
       try {
@@ -71,13 +101,15 @@ self.onmessage = (event: MessageEvent<WriteWorkerRequest>) => {
         console.error("Folding the rollups at close failed:", error);
       }
       db?.close();
+      requests?.close();
       const done = new Int32Array(request.done);
       Atomics.store(done, 0, 1);
       Atomics.notify(done, 0);
       self.close();
+      return false;
     }
   }
-};
+}
 
 function open(path: string): void {
   const connection = new DatabaseSync(path);
@@ -94,11 +126,9 @@ function open(path: string): void {
   // Sheets a crash left unfolded (stored, acknowledged, not yet in the rollups) are folded first;
   // if that fails, writes still work and the next fold or sync retries.
   foldSlice();
-  afterCommits();
 }
 
 function flush(): void {
-  scheduled = false;
   while (queue.length > 0) {
     const units = takeGroup(queue);
     lastWritten = units.at(-1)!.id;
@@ -116,21 +146,6 @@ function flush(): void {
       results: units.map((unit, index) => toWireResult(unit.id, results[index]!)),
     });
   }
-  afterCommits();
-}
-
-/**
- * Folds between groups once enough sheets wait (one slice, then the queued writes go first), and
- * otherwise once writes pause for {@link FOLD_IDLE_MS}.
- */
-function afterCommits(): void {
-  if (!committer || committer.unfolded === 0) return;
-  if (committer.unfolded >= FOLD_AFTER_SHEETS && retryAt <= performance.now()) {
-    foldSlice();
-    if (committer.unfolded > 0) setTimeout(afterCommits, 0);
-    return;
-  }
-  idleTimer ??= setTimeout(foldWhenIdle, FOLD_IDLE_MS);
 }
 
 function foldWhenIdle(): void {
@@ -142,7 +157,7 @@ function foldWhenIdle(): void {
     return;
   }
   foldSlice();
-  if (committer && committer.unfolded > 0) idleTimer = setTimeout(foldWhenIdle, 0);
+  drain();
 }
 
 /**
