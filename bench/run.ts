@@ -15,6 +15,7 @@ import {
   prepareSheets,
   simulateMatches,
   simulateScenario,
+  SIMULATION_DEFAULTS,
   type StatSheet,
 } from "../lib/mod.ts";
 import { formatTable, readFlags } from "../cli/_terminal.ts";
@@ -36,7 +37,7 @@ the table and writes bench/results.json. Loopback only; about 28 minutes with ev
 to 2 GB of temporary files, removed at the end or when interrupted (Ctrl-C, SIGTERM).
 
 Options:
-  --only LIST  Run only these sections, comma-separated letters (a–i, p; b and c need a,
+  --only LIST  Run only these sections, comma-separated letters (a–i, p, s; b and c need a,
                f comes with e; h reuses e's 1M-sheet database when e runs), e.g. --only g for
                the hostile requests alone
   --help       Show this text
@@ -47,6 +48,7 @@ Environment:
   BENCH_WRK_SECONDS     Seconds of each wrk run for figure d (default 10)
   BENCH_EXPORT_SHEETS      Sheets for figure h when e does not run (default 1000000)
   BENCH_EXPERIMENT_SHEETS  Sheets of the experiment dataset of figure i (default 1000000)
+  BENCH_SIMULATE_SHEETS    Sheets deno task simulate uploads for figure s (default 200000)
   BENCH_PG_URL          PostgreSQL server for section p, as postgres://user@host:port/db (a
                         database per figure is created there and dropped); default a throwaway
                         cluster of its own (initdb and pg_ctl from Debian's postgresql-15)
@@ -73,6 +75,7 @@ const READ_SIZES = (Deno.env.get("BENCH_READ_SIZES") ?? "10000,100000,1000000").
 const WRK_SECONDS = Number(Deno.env.get("BENCH_WRK_SECONDS") ?? 10);
 const EXPORT_SHEETS = Number(Deno.env.get("BENCH_EXPORT_SHEETS") ?? 1_000_000);
 const EXPERIMENT_SHEETS = Number(Deno.env.get("BENCH_EXPERIMENT_SHEETS") ?? 1_000_000);
+const SIMULATE_SHEETS = Number(Deno.env.get("BENCH_SIMULATE_SHEETS") ?? 200_000);
 const figures: Figure[] = [];
 const GAME_MODES = ["solo", "duos", "squads"] as const;
 const started = performance.now();
@@ -80,7 +83,7 @@ const flags = readFlags(USAGE, { only: { type: "string" } });
 if (typeof flags === "number") Deno.exit(flags);
 const ONLY = flags.values.only;
 const SECTIONS = new Set(
-  (ONLY ?? "a,b,c,d,e,f,g,h,i,p").split(",").map((section) => section.trim()),
+  (ONLY ?? "a,b,c,d,s,e,f,g,h,i,p").split(",").map((section) => section.trim()),
 );
 const workDir = await Deno.makeTempDir({ prefix: "loot_bench_" });
 /** Server processes still running, stopped when the run is interrupted. */
@@ -367,6 +370,10 @@ async function main() {
     await benchReads();
     log("e, f done");
   }
+  if (SECTIONS.has("s")) {
+    await benchSimulateTask();
+    log("s done");
+  }
   if (SECTIONS.has("g")) {
     await benchHostile();
     log("g done");
@@ -614,6 +621,45 @@ async function benchExport(): Promise<void> {
     unit: "MiB",
     target: "≤ 300 MiB",
     met: peak <= 300 * 2 ** 20,
+  });
+}
+
+/**
+ * (s) `deno task simulate` end to end, as a user runs it (its default batch size and concurrency)
+ * against a server on a fresh database: generation, HTTP upload, ingest and the closing totals.
+ * Its ceiling is the same generation written as NDJSON to a file, which uploads nothing. The
+ * target, a million sheets in 40 s, is a rate of 25,000 sheets/s.
+ */
+async function benchSimulateTask(): Promise<void> {
+  const matches = Math.ceil(SIMULATE_SHEETS / SIMULATION_DEFAULTS.playersPerMatch);
+  const sheets = matches * SIMULATION_DEFAULTS.playersPerMatch;
+  const simulate = async (args: string[]) => {
+    const t0 = performance.now();
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", "-P=simulate", "cli/simulate.ts", "--matches", String(matches), ...args],
+      cwd: new URL("..", import.meta.url).pathname,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (code !== 0) {
+      throw new Error(`deno task simulate failed: ${new TextDecoder().decode(stderr)}`);
+    }
+    return sheets / ((performance.now() - t0) / 1000);
+  };
+  const generated = await simulate(["--generate-only", "--out", `${workDir}/simulated.ndjson`]);
+  await using server = await startTrackedServer(["--db", `${workDir}/simulate.db`]);
+  const rate = await simulate(["--server", server.url]);
+  figures.push({
+    id: "s",
+    name: `deno task simulate, ${formatCount(sheets)} sheets to a server (1M in ${
+      (1_000_000 / rate).toFixed(0)
+    } s at this rate)`,
+    value: rate,
+    unit: "sheets/s",
+    ceiling: { name: "generating them alone (--generate-only)", value: generated },
+    ratio: rate / generated,
+    target: "≥ 25,000 /s (1M in ≤ 40 s)",
+    met: rate >= 25_000,
   });
 }
 
