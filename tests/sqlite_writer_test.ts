@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { aggregateLoot, ConflictError, prepareSheets, simulateMatches } from "../lib/mod.ts";
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
-import { readFoldState } from "../server/store/sqlite_rollups.ts";
+import { FOLD_STEPS, readFoldState, readStepWatermarks } from "../server/store/sqlite_rollups.ts";
 import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
 import { configureWriteConnection, GroupCommitter } from "../server/store/sqlite_writer.ts";
 import { makeTempDir, openTempStore } from "./fixtures.ts";
@@ -124,6 +124,40 @@ Deno.test("the write worker: every read sees the sheets acknowledged before it, 
   deepStrictEqual(checkRollups(temp.path), []);
 });
 
+Deno.test("a fold runs step by step, each committed with its own watermark: a crash between two steps leaves every rollup equal to a recount of what its step folded, and the next open folds the rest", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/steps.db`;
+  const sheets = [...simulateMatches({ matches: 12, seed: 6 })];
+  {
+    const { db, committer } = openCommitter(path);
+    committer.commit([prepareSheets(sheets.slice(0, 20), receivedAt)]);
+    committer.fold();
+    committer.commit([prepareSheets(sheets.slice(20), receivedAt)]);
+    // Three steps of the next fold, then a crash: the other steps are still at 20.
+    for (let step = 0; step < 3; step++) committer.foldStep();
+    ok(committer.folding, "steps are left");
+    const marks = readStepWatermarks((sql) => db.prepare(sql));
+    deepStrictEqual(
+      FOLD_STEPS.map((step) => marks[step]),
+      FOLD_STEPS.map((_, index) => index < 3 ? sheets.length : 20),
+    );
+    deepStrictEqual(
+      [readFoldState((sql) => db.prepare(sql)).folded, committer.unfolded],
+      [20, sheets.length - 20],
+      "a sheet counts as folded once every step has folded it",
+    );
+    db.close();
+  }
+  deepStrictEqual(checkRollups(path), [], "each rollup equals a recount through its step's mark");
+  using store = openSqliteStore(path);
+  deepStrictEqual(await store.aggregate(), aggregateLoot(sheets));
+  const check = new DatabaseSync(path, { readOnly: true });
+  const marks = readStepWatermarks((sql) => check.prepare(sql));
+  check.close();
+  deepStrictEqual(Object.values(marks), FOLD_STEPS.map(() => sheets.length));
+  deepStrictEqual(checkRollups(path), []);
+});
+
 Deno.test("a fold over ids that resubmissions skipped counts what it left, and folds it later", () => {
   using dir = makeTempDir();
   const path = `${dir.path}/gaps.db`;
@@ -151,4 +185,28 @@ Deno.test("a read-only store opens a database of an older schema without folding
   db.close();
   using store = openSqliteStore(path, { readOnly: true });
   deepStrictEqual(await store.aggregate(), aggregateLoot([]));
+});
+
+Deno.test("migration 10 gives each fold step the watermark the single one had", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/v9.db`;
+  const sheets = [...simulateMatches({ matches: 5, seed: 8 })];
+  {
+    // A version 9 database: sheets 1–8 folded, then stored and never folded, as a crash leaves it.
+    const { db, committer } = openCommitter(path);
+    committer.commit([prepareSheets(sheets.slice(0, 8), receivedAt)]);
+    committer.fold();
+    committer.commit([prepareSheets(sheets.slice(8), receivedAt)]);
+    db.exec(`DELETE FROM rollup_state; INSERT INTO rollup_state VALUES ('folded_through', 8);
+      PRAGMA user_version = 9`);
+    db.close();
+  }
+  using store = openSqliteStore(path);
+  deepStrictEqual(await store.aggregate(), aggregateLoot(sheets), "sheets 9–20 folded once");
+  const check = new DatabaseSync(path, { readOnly: true });
+  const names = check.prepare("SELECT name FROM rollup_state ORDER BY name").all()
+    .map((row) => row.name);
+  check.close();
+  deepStrictEqual(names, FOLD_STEPS.map((step) => `folded_through:${step}`).sort());
+  deepStrictEqual(checkRollups(path), []);
 });

@@ -342,7 +342,7 @@ export class SqliteStore implements Store {
           DELETE FROM rollup_experiment_players; DELETE FROM rollup_experiment_items;
           UPDATE rollup_state SET value =
             COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0)
-            WHERE name = 'folded_through';`);
+            WHERE name LIKE 'folded_through:%';`);
         this.#db.exec("COMMIT");
         return count;
       } catch (error) {

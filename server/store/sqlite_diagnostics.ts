@@ -7,7 +7,13 @@
 import { DatabaseSync } from "node:sqlite";
 import { binIndexSql, ROLLUP_RESOLUTIONS, type SheetFilter } from "../../lib/mod.ts";
 import { buildListSql } from "./sqlite.ts";
-import { readFoldState, readRollupAggregate } from "./sqlite_rollups.ts";
+import {
+  type FoldStep,
+  readFoldState,
+  readRollupAggregate,
+  readStepWatermarks,
+  STEP_OF_TABLE,
+} from "./sqlite_rollups.ts";
 import {
   ANALYTICS_RECOUNTS,
   EXPERIMENT_RECOUNTS,
@@ -18,9 +24,10 @@ import { allRows, firstRow } from "./sqlite_rows.ts";
 
 /**
  * Recounts every rollup from the sheets it has folded and lists each disagreement (none when
- * consistent). Sheets stored after the last fold are left out of the recount, as they are of the
- * rollups until the next fold: temporary views named `stat_sheets` and `sheet_items` (found before
- * the tables of the same name) show the recount queries only the folded sheets.
+ * consistent). Sheets stored after the fold step that keeps a rollup are left out of its recount,
+ * as they are of the rollup until that step runs: temporary views named `stat_sheets` and
+ * `sheet_items` (found before the tables of the same name) show the recount queries only the
+ * sheets through the step's watermark.
  */
 export function checkRollups(path: string): string[] {
   using db = openReadOnly(path);
@@ -36,14 +43,15 @@ export function checkRollups(path: string): string[] {
 
 function checkRollupsInSnapshot(db: DatabaseSync): string[] {
   const problems: string[] = [];
-  const { folded, last } = readFoldState((sql) => db.prepare(sql));
-  if (folded > last) {
-    problems.push(`rollups are folded through sheet ${folded}, past the last, ${last}`);
+  const { last } = readFoldState((sql) => db.prepare(sql));
+  const marks = readStepWatermarks((sql) => db.prepare(sql));
+  for (const [step, folded] of Object.entries(marks)) {
+    if (folded > last) {
+      problems.push(`${step} rollups are folded through sheet ${folded}, past the last, ${last}`);
+    }
   }
-  db.exec(`CREATE TEMP VIEW stat_sheets AS SELECT * FROM main.stat_sheets WHERE id <= ${folded};
-    CREATE TEMP VIEW sheet_items (sheet_id, item, count, x, y) AS
-      SELECT s.id, j.key, j.value, ${LOCATION_X_SQL}, ${LOCATION_Y_SQL}
-      FROM temp.stat_sheets s, json_each(s.looted_items) j;`);
+  const foldedBy = (step: FoldStep) => restrictToFolded(db, marks[step]);
+  foldedBy("counters");
   const recount = firstRow<{ sheets: number; matches: number; players: number }>(
     db.prepare(
       `SELECT COUNT(*) AS sheets, COUNT(DISTINCT match_id) AS matches, COUNT(DISTINCT player_id) AS players
@@ -61,6 +69,7 @@ function checkRollupsInSnapshot(db: DatabaseSync): string[] {
       problems.push(`rollup ${name} is ${value}, recount ${recount[name]}`);
     }
   }
+  foldedBy("items");
   const recountItems = Object.fromEntries(
     allRows<{ item: string; units: number }>(
       db.prepare("SELECT item, SUM(count) AS units FROM sheet_items GROUP BY item"),
@@ -73,6 +82,7 @@ function checkRollupsInSnapshot(db: DatabaseSync): string[] {
       );
     }
   }
+  foldedBy("cells");
   for (const bins of ROLLUP_RESOLUTIONS) {
     const recountCells = `SELECT item, ${binIndexSql("x", bins)} AS col, ${
       binIndexSql("y", bins)
@@ -94,6 +104,7 @@ function checkRollupsInSnapshot(db: DatabaseSync): string[] {
   ));
   if (wrongUnits > 0) problems.push(`${wrongUnits} sheets' units differ from their looted_items`);
   for (const { table, recount } of [...ANALYTICS_RECOUNTS, ...EXPERIMENT_RECOUNTS]) {
+    foldedBy(STEP_OF_TABLE[table]!);
     const { differing } = firstRow<{ differing: number }>(db.prepare(
       `SELECT (SELECT COUNT(*) FROM (SELECT * FROM ${table} EXCEPT SELECT * FROM (${recount}))) +
               (SELECT COUNT(*) FROM (SELECT * FROM (${recount}) EXCEPT SELECT * FROM ${table}))
@@ -102,6 +113,15 @@ function checkRollupsInSnapshot(db: DatabaseSync): string[] {
     if (differing > 0) problems.push(`${table} differs from a recount in ${differing} rows`);
   }
   return problems;
+}
+
+/** Points the temporary views `stat_sheets` and `sheet_items` at the sheets through id `folded`. */
+function restrictToFolded(db: DatabaseSync, folded: number): void {
+  db.exec(`DROP VIEW IF EXISTS temp.sheet_items; DROP VIEW IF EXISTS temp.stat_sheets;
+    CREATE TEMP VIEW stat_sheets AS SELECT * FROM main.stat_sheets WHERE id <= ${folded};
+    CREATE TEMP VIEW sheet_items (sheet_id, item, count, x, y) AS
+      SELECT s.id, j.key, j.value, ${LOCATION_X_SQL}, ${LOCATION_Y_SQL}
+      FROM temp.stat_sheets s, json_each(s.looted_items) j;`);
 }
 
 /** SQLite's plan for a listing, for tests that every filter is served by an index. */

@@ -1,8 +1,9 @@
 /**
  * The rollups, so totals and heatmaps never scan the sheets: counters (sheets, matches, players),
  * units per item, heatmap cells at each of lib's `ROLLUP_RESOLUTIONS`, and the group, time, player
- * and experiment rollups. Folded set-based over a range of sheet ids, in a transaction of its own
- * after the commits that stored them (`GroupCommitter.fold`); read back as an aggregate.
+ * and experiment rollups. Folded set-based over a range of sheet ids after the commits that stored
+ * them, in steps that each commit on their own with a watermark of their own (`foldStep`, driven by
+ * `GroupCommitter.foldStep`); read back as an aggregate.
  * @module
  */
 import type { StatementSync } from "node:sqlite";
@@ -42,9 +43,9 @@ export interface SheetRange {
 }
 
 /**
- * How far the rollups are folded: `folded` is the last sheet id they count, `last` the last id
- * handed out (AUTOINCREMENT ids only grow; a resubmission skipped by ON CONFLICT still uses one up),
- * and `unfolded` the sheets stored after `folded`.
+ * How far the rollups are folded: `folded` is the last sheet id every fold step counts (the least
+ * of their watermarks), `last` the last id handed out (AUTOINCREMENT ids only grow; a resubmission
+ * skipped by ON CONFLICT still uses one up), and `unfolded` the sheets stored after `folded`.
  */
 export function readFoldState(
   prepare: (sql: string) => StatementSync,
@@ -52,27 +53,82 @@ export function readFoldState(
   return firstRow<{ folded: number; last: number; unfolded: number }>(prepare(
     `SELECT folded, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0) AS last,
        (SELECT COUNT(*) FROM stat_sheets WHERE id > folded) AS unfolded
-     FROM (SELECT value AS folded FROM rollup_state WHERE name = 'folded_through')`,
+     FROM (SELECT COALESCE(MIN(value), 0) AS folded FROM rollup_state
+           WHERE name LIKE '${WATERMARK_PREFIX}%')`,
   ));
 }
 
+/** Each fold step's watermark: the last sheet id its rollups count (`rollup_state`). */
+export function readStepWatermarks(
+  prepare: (sql: string) => StatementSync,
+): Record<FoldStep, number> {
+  const rows = allRows<{ name: string; value: number }>(
+    prepare(`SELECT name, value FROM rollup_state WHERE name LIKE '${WATERMARK_PREFIX}%'`),
+  );
+  const byName = new Map(rows.map(({ name, value }) => [name, value]));
+  return Object.fromEntries(
+    FOLD_STEPS.map((step) => [step, byName.get(`${WATERMARK_PREFIX}${step}`) ?? 0]),
+  ) as Record<FoldStep, number>;
+}
+
 /**
- * Folds the sheets of `range` into every rollup and records it, inside the caller's transaction:
- * counters, groups with their members, time buckets, players and experiment players from the
- * sheet rows, then the item rollups (units per item, heatmap cells, per-group, per-bucket and
- * per-experiment items) from their items, unpacked from the JSON once into a temporary table.
- * Each rollup is one `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` over the range, whose
- * SELECT is the recount of `checkRollups` restricted to it. A match or player counts as new to a
- * counter or a group when no sheet before the range has it (an index seek) and no member row records
- * it; the members are recorded after they are counted. Summing in JavaScript maps instead was
- * slower: a map lookup per item and rollup, and one upsert per heatmap cell in no useful order.
+ * The fold, in steps that each commit on their own with a watermark of their own, so that the
+ * writes queued meanwhile are committed between two steps rather than after the whole fold: a
+ * fold's cost is mostly the rollup pages it rewrites, and splitting it by rollup splits that cost
+ * without adding to it. No step reads another's rollups, so each can be a range behind the others
+ * (after a crash between two steps, say) and catch up alone.
  */
-export function foldRollups(prepare: (sql: string) => StatementSync, range: SheetRange): void {
-  for (const sql of [...SHEET_ROLLUP_UPSERTS, ...ITEM_ROLLUP_UPSERTS]) {
+export const FOLD_STEPS = ["counters", "groups", "time", "players", "items", "cells"] as const;
+
+/** A step of {@link FOLD_STEPS}. */
+export type FoldStep = typeof FOLD_STEPS[number];
+
+/** Names of the watermark rows in `rollup_state`: this prefix and the step. */
+export const WATERMARK_PREFIX = "folded_through:";
+
+/** The fold step that keeps each rollup table, for checks that recount it over what it folded. */
+export const STEP_OF_TABLE: Readonly<Record<string, FoldStep>> = {
+  rollup_counters: "counters",
+  rollup_groups: "groups",
+  rollup_group_members: "groups",
+  rollup_time: "time",
+  rollup_players: "players",
+  rollup_experiment_players: "players",
+  rollup_items: "items",
+  rollup_group_items: "items",
+  rollup_time_items: "items",
+  rollup_experiment_items: "items",
+  rollup_cells: "cells",
+};
+
+/**
+ * Folds the sheets of `range` into the rollups of `step` and moves its watermark to `range.to`,
+ * inside the caller's transaction. Each rollup is one `INSERT … SELECT … GROUP BY … ON CONFLICT DO
+ * UPDATE` over the range, whose SELECT is the recount of `checkRollups` restricted to it. A match
+ * or player counts as new to a counter or a group when no sheet before the range has it (an index
+ * seek) and no member row records it; the members are recorded after they are counted. The item
+ * steps read the range's items from a temporary table unpacked from the JSON once (`itemsReady`
+ * says it already holds this range's). Summing in JavaScript maps instead was slower: a map lookup
+ * per item and rollup, and one upsert per heatmap cell in no useful order.
+ */
+export function foldStep(
+  prepare: (sql: string) => StatementSync,
+  step: FoldStep,
+  range: SheetRange,
+  { itemsReady = false } = {},
+): void {
+  const statements = [
+    ...((step === "items" || step === "cells") && !itemsReady ? NEW_ITEMS_SQL : []),
+    ...STEP_STATEMENTS[step],
+  ];
+  for (const sql of statements) {
     if (sql.includes("?1")) prepare(sql).run(range.from, range.to);
     else prepare(sql).run();
   }
-  prepare("UPDATE rollup_state SET value = ? WHERE name = 'folded_through'").run(range.to);
+  prepare("UPDATE rollup_state SET value = ? WHERE name = ?").run(
+    range.to,
+    `${WATERMARK_PREFIX}${step}`,
+  );
 }
 
 /** Units a sheet `s` looted, kept beside it at insert. */
@@ -138,12 +194,15 @@ const NEW_MEMBERS_SQL = [
   ),
 ];
 
-const SHEET_ROLLUP_UPSERTS: readonly string[] = [
+const COUNTER_UPSERTS: readonly string[] = [
   `UPDATE rollup_counters SET value = value + CASE name
      WHEN 'sheets' THEN (SELECT COUNT(*) FROM stat_sheets WHERE id > ?1 AND id <= ?2)
      WHEN 'matches' THEN (${firstSeen("match_id")})
      WHEN 'players' THEN (${firstSeen("player_id")})
      ELSE 0 END`,
+];
+
+const GROUP_UPSERTS: readonly string[] = [
   ...GROUP_BY_DIMENSIONS.map((dimension) =>
     `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
      ${
@@ -164,6 +223,9 @@ const SHEET_ROLLUP_UPSERTS: readonly string[] = [
      players = players + excluded.players`,
   `INSERT OR IGNORE INTO rollup_group_members (dimension, key, kind, member)
    SELECT dimension, key, kind, member FROM temp.new_members`,
+];
+
+const TIME_UPSERTS: readonly string[] = [
   ...TIME_INTERVALS.map((interval) =>
     `INSERT INTO rollup_time (interval, bucket, game_mode, sheets, units)
      SELECT '${interval}', ${
@@ -173,6 +235,9 @@ const SHEET_ROLLUP_UPSERTS: readonly string[] = [
      ON CONFLICT (interval, bucket, game_mode) DO UPDATE SET sheets = sheets + excluded.sheets,
        units = units + excluded.units`
   ),
+];
+
+const PLAYER_UPSERTS: readonly string[] = [
   // The latest sheet's level by a window over the new sheets (a correlated lookup per player
   // made SQLite walk every new sheet for each player: measured 8 of 12 s at 20,000 sheets).
   ...["'*'", "game_mode"].map((mode) => {
@@ -214,38 +279,27 @@ const NEW_ITEMS_SQL = [
     item TEXT NOT NULL, col INTEGER NOT NULL, row INTEGER NOT NULL, units INTEGER NOT NULL,
     PRIMARY KEY (item, col, row)) WITHOUT ROWID`,
   "DELETE FROM temp.new_items",
-  "DELETE FROM temp.new_cells",
   `INSERT INTO temp.new_items
    SELECT j.key, j.value, ${LOCATION_X_SQL}, ${LOCATION_Y_SQL}, s.ts_ms, s.game_mode,
      s.player_level, s.player_id, s.experiment, s.variant
    FROM stat_sheets s, json_each(s.looted_items) j WHERE s.id > ?1 AND s.id <= ?2`,
-  `INSERT INTO temp.new_cells
+];
+
+/** The base cells of a fold's items: their units summed per cell at {@link BASE_BINS}. */
+const NEW_CELLS_SQL = `INSERT INTO temp.new_cells
    SELECT item, ${binIndexSql("x", BASE_BINS)}, ${binIndexSql("y", BASE_BINS)}, count
    FROM temp.new_items WHERE count > 0 AND x IS NOT NULL
-   ON CONFLICT (item, col, row) DO UPDATE SET units = units + excluded.units`,
-];
+   ON CONFLICT (item, col, row) DO UPDATE SET units = units + excluded.units`;
 
 /** A cell index at `bins` (which divides {@link BASE_BINS}) from one at the base resolution. */
 function coarserCellSql(column: "col" | "row", bins: number): string {
   return `CASE WHEN ${column} < 0 THEN -1 ELSE ${column} / ${BASE_BINS / bins} END`;
 }
 
-const ITEM_ROLLUP_UPSERTS: readonly string[] = [
-  ...NEW_ITEMS_SQL,
+const ITEM_UPSERTS: readonly string[] = [
   `INSERT INTO rollup_items (item, units)
    SELECT item, SUM(count) FROM temp.new_items GROUP BY item
    ON CONFLICT (item) DO UPDATE SET units = units + excluded.units`,
-  // The base cells are read in key order, which is the rollup's: each upsert lands beside the last.
-  ...ROLLUP_RESOLUTIONS.map((bins) =>
-    `INSERT INTO rollup_cells (item, bins, col, row, units)
-     ${
-      bins === BASE_BINS
-        ? `SELECT item, ${bins}, col, row, units FROM temp.new_cells WHERE true`
-        : `SELECT item, ${bins}, ${coarserCellSql("col", bins)}, ${coarserCellSql("row", bins)},
-             SUM(units) FROM temp.new_cells GROUP BY 1, 3, 4`
-    }
-     ON CONFLICT (item, bins, col, row) DO UPDATE SET units = units + excluded.units`
-  ),
   ...GROUP_BY_DIMENSIONS.map((dimension) =>
     `INSERT INTO rollup_group_items (dimension, key, item, units)
      ${
@@ -269,3 +323,28 @@ const ITEM_ROLLUP_UPSERTS: readonly string[] = [
    WHERE experiment IS NOT NULL AND variant IS NOT NULL GROUP BY 1, 2, 3, 4
    ON CONFLICT (experiment, item, variant, player_id) DO UPDATE SET units = units + excluded.units`,
 ];
+
+const CELL_UPSERTS: readonly string[] = [
+  "DELETE FROM temp.new_cells",
+  NEW_CELLS_SQL,
+  // The base cells are read in key order, which is the rollup's: each upsert lands beside the last.
+  ...ROLLUP_RESOLUTIONS.map((bins) =>
+    `INSERT INTO rollup_cells (item, bins, col, row, units)
+     ${
+      bins === BASE_BINS
+        ? `SELECT item, ${bins}, col, row, units FROM temp.new_cells WHERE true`
+        : `SELECT item, ${bins}, ${coarserCellSql("col", bins)}, ${coarserCellSql("row", bins)},
+             SUM(units) FROM temp.new_cells GROUP BY 1, 3, 4`
+    }
+     ON CONFLICT (item, bins, col, row) DO UPDATE SET units = units + excluded.units`
+  ),
+];
+
+const STEP_STATEMENTS: Readonly<Record<FoldStep, readonly string[]>> = {
+  counters: COUNTER_UPSERTS,
+  groups: GROUP_UPSERTS,
+  time: TIME_UPSERTS,
+  players: PLAYER_UPSERTS,
+  items: ITEM_UPSERTS,
+  cells: CELL_UPSERTS,
+};

@@ -271,6 +271,17 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO rollup_state (name, value) VALUES ('folded_through',
     COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0));
   `,
+  // 10: the fold runs in steps, each committed on its own with its own watermark, so that writes
+  // are committed between two steps instead of waiting for the whole fold (the fold steps of
+  // sqlite_rollups.ts); each starts where the single watermark was.
+  `
+  INSERT INTO rollup_state (name, value)
+    SELECT 'folded_through:' || step.name, value
+    FROM rollup_state, (SELECT 'counters' AS name UNION ALL SELECT 'groups' UNION ALL SELECT 'time'
+      UNION ALL SELECT 'players' UNION ALL SELECT 'items' UNION ALL SELECT 'cells') AS step
+    WHERE rollup_state.name = 'folded_through';
+  DELETE FROM rollup_state WHERE name = 'folded_through';
+  `,
 ];
 
 /**

@@ -53,9 +53,9 @@ self.onmessage = (event: MessageEvent<WriteWorkerStart>) => {
 /**
  * Takes every request sent so far, in order (the writes queued before a sync or a close are
  * committed first), commits what is queued as one group, and looks again, as more arrive while a
- * group commits. After a commit it folds a slice if {@link FOLD_AFTER_SHEETS} wait, and looks
- * again (the writes sent during the fold go next); fewer are folded once writes pause for
- * {@link FOLD_IDLE_MS}.
+ * group commits. After a commit it runs one step of a fold (each commits on its own) if one is
+ * under way or {@link FOLD_AFTER_SHEETS} sheets wait, and looks again: the writes sent during a
+ * step are committed before the next. Fewer are folded once writes pause for {@link FOLD_IDLE_MS}.
  */
 function drain(): void {
   if (!requests || !awake || !committer) return;
@@ -68,7 +68,8 @@ function drain(): void {
     }
     const committed = queue.length > 0;
     if (committed) flush();
-    if (committer.unfolded >= FOLD_AFTER_SHEETS && retryAt <= performance.now()) foldSlice();
+    const due = committer.folding || committer.unfolded >= FOLD_AFTER_SHEETS;
+    if (due && retryAt <= performance.now()) runFoldStep();
     else if (!committed) break;
   }
   if (committer.unfolded > 0) idleTimer ??= setTimeout(foldWhenIdle, FOLD_IDLE_MS);
@@ -125,7 +126,7 @@ function open(path: string): void {
   });
   // Sheets a crash left unfolded (stored, acknowledged, not yet in the rollups) are folded first;
   // if that fails, writes still work and the next fold or sync retries.
-  foldSlice();
+  runFoldStep();
 }
 
 function flush(): void {
@@ -156,18 +157,18 @@ function foldWhenIdle(): void {
     idleTimer = setTimeout(foldWhenIdle, wait);
     return;
   }
-  foldSlice();
+  runFoldStep();
   drain();
 }
 
 /**
- * Folds one slice. A failure (a full disk, a lock held too long) is logged and retried after a
+ * Runs one fold step. A failure (a full disk, a lock held too long) is logged and retried after a
  * delay that doubles up to {@link MAX_RETRY_MS}, rather than at once in a loop; a sync retries it
  * at once, as a read waits on it.
  */
-function foldSlice(): void {
+function runFoldStep(): void {
   try {
-    committer!.fold();
+    committer!.foldStep();
     retryDelay = 0;
     if (committer!.unfolded === 0) reply({ kind: "folded", before: lastWritten + 1 });
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
 import { firstRow, maybeRow } from "./sqlite_rows.ts";
-import { foldRollups, readFoldState } from "./sqlite_rollups.ts";
+import { FOLD_STEPS, foldStep, readFoldState, readStepWatermarks } from "./sqlite_rollups.ts";
 import type { CommitListener, InsertOutcome } from "./store.ts";
 
 /**
@@ -193,15 +193,19 @@ export class GroupCommitWriter implements SheetWriter {
 
 /**
  * Writes groups of submissions in one transaction each, with one fsync, and folds the stored sheets
- * into the rollups in transactions of their own (`foldRollups`), many groups at a time. A group's
- * commit rewrites only the sheet rows' pages; its rollup rows, spread over every rollup table, are
- * rewritten once per fold for all the sheets it takes. A crash between the two loses nothing: the
- * sheets are stored, and the next writer folds them when it opens.
+ * into the rollups afterwards, many groups at a time, in steps that each commit on their own
+ * (`foldStep`). A group's commit rewrites only the sheet rows' pages; its rollup rows, spread over
+ * every rollup table, are rewritten once per fold for all the sheets it takes. A crash between the
+ * two loses nothing: the sheets are stored, and the next writer folds them when it opens.
  */
 export class GroupCommitter {
   readonly #prepare: (sql: string) => StatementSync;
-  /** Sheets stored and not yet folded. */
+  /** Sheets stored and not yet folded by every step. */
   #unfolded: number;
+  /** The sheet id the steps of the fold under way fold through; undefined between folds. */
+  #foldTo: number | undefined;
+  /** The range of sheets whose items the temporary table `new_items` holds, as "from:to". */
+  #itemsRange: string | undefined;
 
   /**
    * `prepare` returns a cached statement of the write connection; `readOnly` (a connection that
@@ -212,9 +216,14 @@ export class GroupCommitter {
     this.#unfolded = readOnly ? 0 : readFoldState(prepare).unfolded;
   }
 
-  /** Sheets stored and not yet folded into the rollups. */
+  /** Sheets stored and not yet folded into every rollup. */
   get unfolded(): number {
     return this.#unfolded;
+  }
+
+  /** Whether a fold has steps left to run (`foldStep` continues it). */
+  get folding(): boolean {
+    return this.#foldTo !== undefined;
   }
 
   /**
@@ -228,28 +237,60 @@ export class GroupCommitter {
   }
 
   /**
-   * Folds up to `limit` unfolded sheets, oldest first, in one transaction; returns how many are
-   * left. Throws (after a rollback: the rollups stay as they were) on an I/O error.
+   * Runs the next step of the fold under way, in a transaction of its own, first starting a fold
+   * of up to `limit` unfolded sheets (oldest first) when none is; returns how many sheets some
+   * step has left unfolded. Throws (after a rollback: that step's rollups stay as they were) on an
+   * I/O error; the fold then starts again from the watermarks.
    */
+  foldStep(limit: number = MAX_GROUP_SHEETS): number {
+    try {
+      this.#unfolded = this.#inTransaction(() => this.#runStep(limit));
+    } catch (error) {
+      this.#foldTo = undefined;
+      this.#itemsRange = undefined;
+      throw error;
+    }
+    return this.#unfolded;
+  }
+
+  /** Runs every step of a fold of up to `limit` unfolded sheets; returns how many are left. */
   fold(limit: number = MAX_GROUP_SHEETS): number {
-    const left = this.#inTransaction(() => {
-      const { folded, last } = readFoldState(this.#prepare);
-      // Ids can skip (a resubmission uses one up), so a range of `limit` ids holds at most
-      // `limit` sheets; what is left is counted, not inferred.
-      const to = Math.min(last, folded + limit);
-      if (to > folded) foldRollups(this.#prepare, { from: folded, to });
-      return firstRow<{ left: number }>(
-        this.#prepare("SELECT COUNT(*) AS left FROM stat_sheets WHERE id > ?"),
-        [to],
-      ).left;
-    });
-    this.#unfolded = left;
+    let left = this.foldStep(limit);
+    while (this.#foldTo !== undefined) left = this.foldStep(limit);
     return left;
   }
 
-  /** Folds every unfolded sheet, {@link MAX_GROUP_SHEETS} per transaction. */
+  /** Folds every unfolded sheet, {@link MAX_GROUP_SHEETS} per fold. */
   foldAll(): void {
-    while (this.#unfolded > 0 && this.fold() > 0);
+    while ((this.#unfolded > 0 || this.#foldTo !== undefined) && this.fold() > 0);
+  }
+
+  #runStep(limit: number): number {
+    const marks = readStepWatermarks(this.#prepare);
+    if (this.#foldTo === undefined) {
+      // Ids can skip (a resubmission uses one up), so a range of `limit` ids holds at most
+      // `limit` sheets; what is left is counted, not inferred.
+      const { folded, last } = readFoldState(this.#prepare);
+      this.#foldTo = Math.min(last, folded + limit);
+    }
+    const to = this.#foldTo;
+    const step = FOLD_STEPS.find((name) => marks[name] < to);
+    if (step) {
+      const from = marks[step];
+      const range = `${from}:${to}`;
+      const usesItems = step === "items" || step === "cells";
+      foldStep(this.#prepare, step, { from, to }, {
+        itemsReady: usesItems && this.#itemsRange === range,
+      });
+      if (usesItems) this.#itemsRange = range;
+      marks[step] = to;
+    }
+    if (!FOLD_STEPS.some((name) => marks[name] < to)) this.#foldTo = undefined;
+    const least = Math.min(...FOLD_STEPS.map((name) => marks[name]));
+    return firstRow<{ left: number }>(
+      this.#prepare("SELECT COUNT(*) AS left FROM stat_sheets WHERE id > ?"),
+      [least],
+    ).left;
   }
 
   #inTransaction<T>(work: () => T): T {
