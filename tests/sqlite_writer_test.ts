@@ -5,7 +5,11 @@ import { openSqliteStore } from "../server/store/sqlite.ts";
 import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
 import { FOLD_STEPS, readFoldState, readStepWatermarks } from "../server/store/sqlite_rollups.ts";
 import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
-import { configureWriteConnection, GroupCommitter } from "../server/store/sqlite_writer.ts";
+import {
+  configureWriteConnection,
+  GroupCommitter,
+  MAX_UNFOLDED_SHEETS,
+} from "../server/store/sqlite_writer.ts";
 import { makeTempDir, openTempStore } from "./fixtures.ts";
 
 const receivedAt = new Date("2026-01-01T00:00:00Z");
@@ -209,4 +213,19 @@ Deno.test("migration 10 gives each fold step the watermark the single one had", 
   check.close();
   deepStrictEqual(names, FOLD_STEPS.map((step) => `folded_through:${step}`).sort());
   deepStrictEqual(checkRollups(path), []);
+});
+
+Deno.test("the write worker: a stream of batches waits for the fold past MAX_UNFOLDED_SHEETS, so the fold stays close behind", async () => {
+  using temp = openTempStore();
+  const sheets = prepareSheets([...simulateMatches({ matches: 10_000, seed: 9 })], receivedAt);
+  const batches = Array.from(
+    { length: 8 },
+    (_, index) => sheets.slice(index * 5_000, (index + 1) * 5_000),
+  );
+  await Promise.all(batches.map((batch) => temp.store.insertSheets(batch)));
+  const check = new DatabaseSync(temp.path, { readOnly: true });
+  const { unfolded } = readFoldState((sql) => check.prepare(sql));
+  check.close();
+  ok(unfolded <= MAX_UNFOLDED_SHEETS + 5_000, `${unfolded} sheets unfolded once all were stored`);
+  deepStrictEqual(await temp.store.aggregate(), aggregateLoot(sheets.map(({ sheet }) => sheet)));
 });

@@ -15,6 +15,7 @@ import {
   FOLD_AFTER_SHEETS,
   FOLD_IDLE_MS,
   GroupCommitter,
+  MAX_UNFOLDED_SHEETS,
   takeGroup,
   toWireResult,
   type UnitResult,
@@ -66,10 +67,15 @@ function drain(): void {
     while ((received = receiveMessageOnPort(requests)) !== undefined) {
       if (!handle(received.message as WriteWorkerRequest)) return;
     }
-    const committed = queue.length > 0;
-    if (committed) flush();
+    // Past MAX_UNFOLDED_SHEETS, writes wait for the fold to catch up (unless it is failing: then
+    // storing comes first), so a fold behind a sustained stream stays bounded, and so does a
+    // read's wait for it.
+    const healthy = retryAt <= performance.now();
+    const backlogged = healthy && committer.unfolded >= MAX_UNFOLDED_SHEETS;
+    const committed = queue.length > 0 && !backlogged;
+    if (committed) commitGroup();
     const due = committer.folding || committer.unfolded >= FOLD_AFTER_SHEETS;
-    if (due && retryAt <= performance.now()) runFoldStep();
+    if (due && healthy) runFoldStep();
     else if (!committed) break;
   }
   if (committer.unfolded > 0) idleTimer ??= setTimeout(foldWhenIdle, FOLD_IDLE_MS);
@@ -129,24 +135,28 @@ function open(path: string): void {
   runFoldStep();
 }
 
+/** Commits everything queued, a group at a time. */
 function flush(): void {
-  while (queue.length > 0) {
-    const units = takeGroup(queue);
-    lastWritten = units.at(-1)!.id;
-    let results: UnitResult[];
-    let committed = true;
-    try {
-      results = committer!.commit(units.map((unit) => unit.sheets));
-    } catch (error) {
-      committed = false;
-      results = units.map(() => ({ error }));
-    }
-    reply({
-      kind: "group",
-      committed,
-      results: units.map((unit, index) => toWireResult(unit.id, results[index]!)),
-    });
+  while (queue.length > 0) commitGroup();
+}
+
+/** Commits the next group of the queue and answers its writes. */
+function commitGroup(): void {
+  const units = takeGroup(queue);
+  lastWritten = units.at(-1)!.id;
+  let results: UnitResult[];
+  let committed = true;
+  try {
+    results = committer!.commit(units.map((unit) => unit.sheets));
+  } catch (error) {
+    committed = false;
+    results = units.map(() => ({ error }));
   }
+  reply({
+    kind: "group",
+    committed,
+    results: units.map((unit, index) => toWireResult(unit.id, results[index]!)),
+  });
 }
 
 function foldWhenIdle(): void {

@@ -53,6 +53,13 @@ export const MAX_GROUP_SHEETS = 20_000;
  */
 export const FOLD_AFTER_SHEETS = 100;
 
+/**
+ * Unfolded sheets past which the write worker stops committing until its fold catches up. Writes
+ * commit between the steps of a fold; without a bound, a sustained stream of batches would outrun
+ * the fold, and a read, which waits for the fold of what it follows, would wait ever longer.
+ */
+export const MAX_UNFOLDED_SHEETS = MAX_GROUP_SHEETS;
+
 /** Quiet time after the last write before the write worker folds what is left. */
 export const FOLD_IDLE_MS = 20;
 
