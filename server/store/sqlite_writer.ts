@@ -47,9 +47,9 @@ export const MAX_GROUP_SHEETS = 20_000;
 /**
  * Unfolded sheets past which the writer folds them into the rollups between two group commits
  * rather than waiting for a quiet moment or a read. Measured with 16 connections each posting
- * single sheets (bench d): 50 gave 1,652 req/s (p99 41 ms), 100 1,785 (p99 40 ms), 200 1,836 (p99
- * 52 ms), 500 1,799 (p99 75 ms), 2,000 2,094 (p99 205 ms): past 100, the writes queued behind a
- * fold wait longer for little more throughput.
+ * single sheets (bench d), folds in steps: 50 gave 2,250–2,300 req/s (p99 18–19 ms), 100
+ * 2,450–2,780 (p99 16–22 ms), 200 about 2,290 (p99 22 ms), 300 about 2,320 (p99 25–26 ms): past
+ * 100, a step takes longer and writes wait behind it for no more throughput.
  */
 export const FOLD_AFTER_SHEETS = 100;
 
