@@ -3,9 +3,15 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./deps.ts";
 import { HttpError } from "./http_error.ts";
 
-/** Refuses bodies over `maxBytes` while reading them (413 naming the limit), not after buffering. */
+/**
+ * Refuses bodies over `maxBytes` while reading them (413 naming the limit), not after buffering.
+ * A body with a `Content-Length` within the limit and no `Transfer-Encoding` passes at once: the
+ * HTTP server delivers exactly that many bytes. Hono's check would open the body as a stream just
+ * to see that it has one, which cost a fifth of a single-sheet POST's time (129 → 106 µs in
+ * process).
+ */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
+  const limited = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new HttpError(413, `Request body exceeds the limit of ${formatBytes(maxBytes)}`, {
@@ -13,6 +19,13 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
       });
     },
   });
+  return (c, next) => {
+    const headers = c.req.raw.headers;
+    const length = headers.get("content-length");
+    const withinLimit = length !== null && !headers.has("transfer-encoding") &&
+      /^\d{1,15}$/.test(length) && Number(length) <= maxBytes;
+    return withinLimit ? next() : limited(c, next);
+  };
 }
 
 /** Formats a byte count as the largest whole unit that fits (`8 MiB`, `1500 bytes`). */

@@ -81,12 +81,15 @@ export function explainBodyError(error: unknown): never {
   });
 }
 
+/** A strict UTF-8 decoder, shared: a call without `stream` keeps no state between calls. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Reads the (decoded) body as UTF-8 text within `maxBytes`, rejecting an empty one with what to send. */
 export async function readBodyText(c: Context, what: string, maxBytes: number): Promise<string> {
   let text = "";
   if (hasPlainSizedBody(c, maxBytes)) {
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(await c.req.raw.arrayBuffer());
+      text = UTF8.decode(await c.req.raw.arrayBuffer());
     } catch (error) {
       explainBodyError(error);
     }

@@ -1,6 +1,8 @@
 import { equal, match, ok } from "node:assert/strict";
 import { simulateMatches } from "../lib/mod.ts";
-import { createLineBuffer } from "../server/middleware.ts";
+import { Hono } from "hono";
+import { HttpError } from "../server/http_error.ts";
+import { createLineBuffer, limitBody } from "../server/middleware.ts";
 import { createTestApp, makeSheet, post } from "./fixtures.ts";
 
 Deno.test("the access log writes one line per request: method, path, status, duration, sheets stored", async () => {
@@ -56,4 +58,38 @@ Deno.test("the access log's line buffer writes lines in order, in one write per 
   const deadline = Date.now() + 2_000;
   while (writes.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   equal(writes[2], "late\n", "the timer flushes what a quiet moment leaves");
+});
+
+Deno.test("limitBody passes a body whose Content-Length is within the limit, and refuses one over it, declared or streamed", async () => {
+  const app = new Hono();
+  app.onError((error, c) =>
+    error instanceof HttpError ? c.json({ error: error.message }, error.status) : c.text("bug", 500)
+  );
+  app.post("/", limitBody(10), async (c) => c.text(await c.req.text()));
+  const send = (body: BodyInit, headers: Record<string, string> = {}) =>
+    app.request("/", { method: "POST", body, headers });
+
+  const within = await send("0123456789", { "content-length": "10" });
+  equal(within.status, 200);
+  equal(await within.text(), "0123456789");
+
+  const declaredOver = await send("0123456789a", { "content-length": "11" });
+  equal(declaredOver.status, 413);
+  match((await declaredOver.json()).error, /exceeds the limit of 10 bytes/);
+
+  // No Content-Length (or one next to Transfer-Encoding): counted while read.
+  const streamed = (text: string) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(text));
+        controller.close();
+      },
+    });
+  equal((await send(streamed("0123456789a"))).status, 413);
+  equal(
+    (await send(streamed("0123456789a"), { "content-length": "3", "transfer-encoding": "chunked" }))
+      .status,
+    413,
+  );
+  equal((await send(streamed("0123"))).status, 200);
 });
