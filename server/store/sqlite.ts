@@ -25,7 +25,7 @@ import {
 } from "../../lib/mod.ts";
 import { SHEET_COLUMNS, type SheetRow, toStoredSheet } from "./sheet_rows.ts";
 import type { CommitListener, InsertOutcome, Store } from "./store.ts";
-import { readRollupAggregate } from "./sqlite_rollups.ts";
+import { type FoldStep, readRollupAggregate } from "./sqlite_rollups.ts";
 import {
   readGroupedAggregate,
   readPlayer,
@@ -214,8 +214,9 @@ export class SqliteStore implements Store {
   }
 
   aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
-    return this.#afterFold(() => {
-      const { where, params } = buildSheetWhere(filter);
+    const { where, params } = buildSheetWhere(filter);
+    // Filtered totals are counted from the sheets, which need no fold.
+    return this.#afterFold(where ? [] : ["counters", "items"], () => {
       if (!where) return readRollupAggregate((sql) => this.#prepare(sql));
       const counts = firstRow<{ sheets: number; matches: number; players: number }>(
         this.#prepare(
@@ -242,7 +243,8 @@ export class SqliteStore implements Store {
   }
 
   heatmapPoints(item: string, filter: HeatmapFilter = {}): Promise<HeatmapPoints> {
-    return this.#afterFold(() => {
+    // Unfiltered, the cell rollup counts the points before they are listed.
+    return this.#afterFold(["cells"], () => {
       if (this.#path === undefined) {
         return readHeatmapPoints((sql) => this.#prepare(sql), item, filter);
       }
@@ -252,8 +254,9 @@ export class SqliteStore implements Store {
   }
 
   heatmapGrid(item: string, options: HeatmapFilter & { bins: number }): Promise<HeatmapGrid> {
-    return this.#afterFold(() => {
-      if (this.#path === undefined || isGridFromRollups(options)) {
+    const fromRollups = isGridFromRollups(options);
+    return this.#afterFold(fromRollups ? ["cells"] : [], () => {
+      if (this.#path === undefined || fromRollups) {
         return readHeatmapGrid((sql) => this.#prepare(sql), item, options);
       }
       this.#reader ??= new ReadWorker();
@@ -266,13 +269,14 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Runs a read once every sheet acknowledged before it is folded into the rollups (the writer
-   * folds in transactions of its own after the commits it acknowledges; see `GroupCommitter`). A
-   * read on this connection runs in one read transaction, so a fold committing meanwhile cannot
-   * show in some of its statements and not in others.
+   * Runs a read once every sheet acknowledged before it is folded into the rollups of `steps`, the
+   * ones it reads (the writer folds in transactions of its own after the commits it acknowledges,
+   * some steps less often than others; see `GroupCommitter`). A read on this connection runs in
+   * one read transaction, so a fold committing meanwhile cannot show in some of its statements and
+   * not in others.
    */
-  async #afterFold<T>(read: () => T | Promise<T>): Promise<T> {
-    await this.#writer.sync();
+  async #afterFold<T>(steps: readonly FoldStep[], read: () => T | Promise<T>): Promise<T> {
+    if (steps.length > 0) await this.#writer.sync(steps);
     this.#db.exec("BEGIN");
     try {
       const answer = read();
@@ -286,32 +290,35 @@ export class SqliteStore implements Store {
   }
 
   groupAggregate(groupBy: GroupBy, filter: AggregateFilter = {}): Promise<GroupedAggregate> {
-    return this.#afterFold(() =>
-      readGroupedAggregate((sql) => this.#prepare(sql), groupBy, buildSheetWhere(filter))
+    return this.#afterFold(
+      ["groups", "items"],
+      () => readGroupedAggregate((sql) => this.#prepare(sql), groupBy, buildSheetWhere(filter)),
     );
   }
 
   timeseries(request: TimeseriesRequest): Promise<Timeseries> {
-    return this.#afterFold(() =>
-      readTimeseries((sql) => this.#prepare(sql), request, buildSheetWhere)
+    return this.#afterFold(
+      ["time", "items"],
+      () => readTimeseries((sql) => this.#prepare(sql), request, buildSheetWhere),
     );
   }
 
   player(playerId: string): Promise<PlayerSummary | undefined> {
-    return this.#afterFold(() => readPlayer((sql) => this.#prepare(sql), playerId));
+    return this.#afterFold([], () => readPlayer((sql) => this.#prepare(sql), playerId));
   }
 
   listPlayers(request: PlayersRequest): Promise<PlayerRow[]> {
-    return this.#afterFold(() => readPlayers((sql) => this.#prepare(sql), request));
+    return this.#afterFold(["players"], () => readPlayers((sql) => this.#prepare(sql), request));
   }
 
   listExperiments(): Promise<ExperimentListing[]> {
-    return this.#afterFold(() => readExperiments((sql) => this.#prepare(sql)));
+    return this.#afterFold(["players"], () => readExperiments((sql) => this.#prepare(sql)));
   }
 
   experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]> {
-    return this.#afterFold(() =>
-      readExperimentStats((sql) => this.#prepare(sql), experiment, metric)
+    return this.#afterFold(
+      ["players", "items"],
+      () => readExperimentStats((sql) => this.#prepare(sql), experiment, metric),
     );
   }
 

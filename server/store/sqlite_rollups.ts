@@ -58,6 +58,13 @@ export function readFoldState(
   ));
 }
 
+/** The last sheet id handed out (AUTOINCREMENT: ids only grow), 0 before the first sheet. */
+export function readLastSheetId(prepare: (sql: string) => StatementSync): number {
+  return firstRow<{ last: number }>(prepare(
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stat_sheets'), 0) AS last",
+  )).last;
+}
+
 /** Each fold step's watermark: the last sheet id its rollups count (`rollup_state`). */
 export function readStepWatermarks(
   prepare: (sql: string) => StatementSync,

@@ -1,7 +1,13 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
 import { firstRow, maybeRow } from "./sqlite_rows.ts";
-import { FOLD_STEPS, foldStep, readFoldState, readStepWatermarks } from "./sqlite_rollups.ts";
+import {
+  FOLD_STEPS,
+  type FoldStep,
+  foldStep,
+  readLastSheetId,
+  readStepWatermarks,
+} from "./sqlite_rollups.ts";
 import type { CommitListener, InsertOutcome } from "./store.ts";
 
 /**
@@ -26,10 +32,10 @@ export interface SheetWriter {
   /** Adds a listener told of each commit's newly stored sheets; returns its removal. */
   onCommit(listener: CommitListener): () => void;
   /**
-   * Resolves once every sheet acknowledged before the call is folded into the rollups, so a read
-   * that follows sees it (reads of rollups await this first).
+   * Resolves once every sheet acknowledged before the call is folded into the rollups of `steps`
+   * (all by default), so a read of those rollups that follows sees it (reads await this first).
    */
-  sync(): Promise<void>;
+  sync(steps?: readonly FoldStep[]): Promise<void>;
   /** Commits everything queued and folds it into the rollups, then stops taking writes. */
   close(): void;
 }
@@ -174,10 +180,10 @@ export class GroupCommitWriter implements SheetWriter {
     }
   }
 
-  sync(): Promise<void> {
+  sync(steps: readonly FoldStep[] = FOLD_STEPS): Promise<void> {
     try {
       this.flush();
-      if (!this.#readOnly) this.#committer.foldAll();
+      if (!this.#readOnly) this.#committer.foldAll(steps);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
@@ -207,10 +213,10 @@ export class GroupCommitWriter implements SheetWriter {
  */
 export class GroupCommitter {
   readonly #prepare: (sql: string) => StatementSync;
-  /** Sheets stored and not yet folded by every step. */
-  #unfolded: number;
-  /** The sheet id the steps of the fold under way fold through; undefined between folds. */
-  #foldTo: number | undefined;
+  /** Per fold step, the sheets stored after its watermark. */
+  readonly #unfolded: Record<FoldStep, number>;
+  /** The fold under way: the sheet id it folds through and the steps it has left; undefined between folds. */
+  #round: { to: number; steps: FoldStep[] } | undefined;
   /** The range of sheets whose items the temporary table `new_items` holds, as "from:to". */
   #itemsRange: string | undefined;
 
@@ -220,17 +226,27 @@ export class GroupCommitter {
    */
   constructor(prepare: (sql: string) => StatementSync, { readOnly = false } = {}) {
     this.#prepare = prepare;
-    this.#unfolded = readOnly ? 0 : readFoldState(prepare).unfolded;
+    const marks = readOnly ? undefined : readStepWatermarks(prepare);
+    this.#unfolded = Object.fromEntries(
+      FOLD_STEPS.map((step) => [step, marks ? this.#countAfter(marks[step]) : 0]),
+    ) as Record<FoldStep, number>;
   }
 
   /** Sheets stored and not yet folded into every rollup. */
   get unfolded(): number {
-    return this.#unfolded;
+    return this.backlog(FOLD_STEPS);
+  }
+
+  /** Sheets stored and not yet folded by some step of `steps`. */
+  backlog(steps: readonly FoldStep[]): number {
+    let most = 0;
+    for (const step of steps) most = Math.max(most, this.#unfolded[step]);
+    return most;
   }
 
   /** Whether a fold has steps left to run (`foldStep` continues it). */
   get folding(): boolean {
-    return this.#foldTo !== undefined;
+    return this.#round !== undefined;
   }
 
   /**
@@ -239,50 +255,62 @@ export class GroupCommitter {
    */
   commit(units: readonly (readonly PreparedSheet[])[]): UnitResult[] {
     const results = this.#inTransaction(() => units.map((unit) => this.#writeUnit(unit)));
-    this.#unfolded += newlyStored(units, results).length;
+    const stored = newlyStored(units, results).length;
+    for (const step of FOLD_STEPS) this.#unfolded[step] += stored;
     return results;
   }
 
   /**
    * Runs the next step of the fold under way, in a transaction of its own, first starting a fold
-   * of up to `limit` unfolded sheets (oldest first) when none is; returns how many sheets some
-   * step has left unfolded. Throws (after a rollback: that step's rollups stay as they were) on an
-   * I/O error; the fold then starts again from the watermarks.
+   * of `steps` when none is: through up to `limit` sheets past the least of their watermarks, each
+   * step from its own. Returns how many sheets some step has left unfolded. Throws (after a
+   * rollback: that step's rollups stay as they were) on an I/O error; the fold then starts again
+   * from the watermarks.
    */
-  foldStep(limit: number = MAX_GROUP_SHEETS): number {
+  foldStep(limit: number = MAX_GROUP_SHEETS, steps: readonly FoldStep[] = FOLD_STEPS): number {
     try {
-      this.#unfolded = this.#inTransaction(() => this.#runStep(limit));
+      this.#inTransaction(() => this.#runStep(limit, steps));
     } catch (error) {
-      this.#foldTo = undefined;
+      this.#round = undefined;
       this.#itemsRange = undefined;
       throw error;
     }
-    return this.#unfolded;
+    return this.unfolded;
   }
 
-  /** Runs every step of a fold of up to `limit` unfolded sheets; returns how many are left. */
-  fold(limit: number = MAX_GROUP_SHEETS): number {
-    let left = this.foldStep(limit);
-    while (this.#foldTo !== undefined) left = this.foldStep(limit);
+  /** Runs every step of a fold of `steps` through up to `limit` sheets; returns how many are left. */
+  fold(limit: number = MAX_GROUP_SHEETS, steps: readonly FoldStep[] = FOLD_STEPS): number {
+    let left = this.foldStep(limit, steps);
+    while (this.#round !== undefined) left = this.foldStep(limit, steps);
     return left;
   }
 
-  /** Folds every unfolded sheet, {@link MAX_GROUP_SHEETS} per fold. */
-  foldAll(): void {
-    while ((this.#unfolded > 0 || this.#foldTo !== undefined) && this.fold() > 0);
+  /** Folds every unfolded sheet into the rollups of `steps`, {@link MAX_GROUP_SHEETS} per fold. */
+  foldAll(steps: readonly FoldStep[] = FOLD_STEPS): void {
+    while (this.#round !== undefined || this.backlog(steps) > 0) {
+      this.fold(MAX_GROUP_SHEETS, steps);
+    }
   }
 
-  #runStep(limit: number): number {
+  #runStep(limit: number, steps: readonly FoldStep[]): void {
     const marks = readStepWatermarks(this.#prepare);
-    if (this.#foldTo === undefined) {
+    if (this.#round === undefined) {
       // Ids can skip (a resubmission uses one up), so a range of `limit` ids holds at most
       // `limit` sheets; what is left is counted, not inferred.
-      const { folded, last } = readFoldState(this.#prepare);
-      this.#foldTo = Math.min(last, folded + limit);
+      const last = readLastSheetId(this.#prepare);
+      const to = Math.min(last, Math.min(...steps.map((step) => marks[step])) + limit);
+      this.#round = { to, steps: steps.filter((step) => marks[step] < to) };
+      if (this.#round.steps.length === 0) {
+        // Nothing to fold, though the counts said otherwise: the sheets went (`clear` deleted
+        // them on another connection). Counted again, so a fold loop ends.
+        for (const step of steps) this.#unfolded[step] = this.#countAfter(marks[step]);
+        this.#round = undefined;
+        return;
+      }
     }
-    const to = this.#foldTo;
-    const step = FOLD_STEPS.find((name) => marks[name] < to);
-    if (step) {
+    const { to } = this.#round;
+    const step = this.#round.steps.shift();
+    if (step !== undefined) {
       const from = marks[step];
       const range = `${from}:${to}`;
       const usesItems = step === "items" || step === "cells";
@@ -290,13 +318,16 @@ export class GroupCommitter {
         itemsReady: usesItems && this.#itemsRange === range,
       });
       if (usesItems) this.#itemsRange = range;
-      marks[step] = to;
+      this.#unfolded[step] = this.#countAfter(to);
     }
-    if (!FOLD_STEPS.some((name) => marks[name] < to)) this.#foldTo = undefined;
-    const least = Math.min(...FOLD_STEPS.map((name) => marks[name]));
+    if (this.#round.steps.length === 0) this.#round = undefined;
+  }
+
+  /** Sheets stored after sheet id `id`. */
+  #countAfter(id: number): number {
     return firstRow<{ left: number }>(
       this.#prepare("SELECT COUNT(*) AS left FROM stat_sheets WHERE id > ?"),
-      [least],
+      [id],
     ).left;
   }
 
@@ -422,7 +453,7 @@ export type WriteWorkerStart =
 /** A request to the write worker, posted on its requests channel. */
 export type WriteWorkerRequest =
   | { type: "write"; id: number; sheets: readonly PreparedSheet[] }
-  | { type: "sync"; id: number }
+  | { type: "sync"; id: number; steps: readonly FoldStep[] }
   | { type: "close"; done: SharedArrayBuffer };
 
 /** A unit's result as it crosses from the worker: errors lose their class, so a conflict is spelled out. */
@@ -434,8 +465,8 @@ export type WireResult =
 /** A message from the write worker: one per group, committed or not, and fold progress. */
 export type WriteWorkerReply =
   | { kind: "group"; committed: boolean; results: WireResult[] }
-  /** Every sheet of the messages before `before` is folded. */
-  | { kind: "folded"; before: number }
+  /** Every sheet of the messages before `before` is folded by `steps`. */
+  | { kind: "folded"; before: number; steps: readonly FoldStep[] }
   /** The answer to sync `id`: folded, or the fold's failure. */
   | { kind: "synced"; id: number; failure?: string };
 
@@ -471,15 +502,22 @@ export class WorkerWriter implements SheetWriter {
   readonly #worker: Worker;
   readonly #pending = new Map<number, PendingUnit>();
   readonly #listeners = new Set<CommitListener>();
-  readonly #syncs = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  readonly #syncs = new Map<
+    number,
+    { steps: readonly FoldStep[]; resolve: () => void; reject: (error: Error) => void }
+  >();
   #next = 0;
   /** The last write message whose group stored new sheets. */
   #lastStoringWrite = -1;
   /**
-   * Every sheet of the messages before this one is folded. It starts below the first write, so the
-   * first read waits for the worker's start-up fold of anything a crash left unfolded.
+   * Per fold step, every sheet of the messages before this one is folded by it. It starts below
+   * the first write, so the first read waits for the worker's start-up fold of anything a crash
+   * left unfolded.
    */
-  #foldedBefore = -1;
+  readonly #foldedBefore = Object.fromEntries(FOLD_STEPS.map((step) => [step, -1])) as Record<
+    FoldStep,
+    number
+  >;
   #closed = false;
   /** Set when the worker died: nothing pending will be answered. */
   #failure: Error | undefined;
@@ -524,15 +562,17 @@ export class WorkerWriter implements SheetWriter {
     return () => void this.#listeners.delete(listener);
   }
 
-  sync(): Promise<void> {
+  sync(steps: readonly FoldStep[] = FOLD_STEPS): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("The store is closed"));
-    // Nothing acknowledged since the worker last reported everything folded: no round trip.
-    if (this.#lastStoringWrite < this.#foldedBefore) return Promise.resolve();
+    // Nothing acknowledged since the worker last reported these steps folded: no round trip.
+    if (steps.every((step) => this.#lastStoringWrite < this.#foldedBefore[step])) {
+      return Promise.resolve();
+    }
     if (this.#failure) return Promise.reject(this.#failure);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const id = this.#next++;
-    this.#syncs.set(id, { resolve, reject });
-    this.#post({ type: "sync", id });
+    this.#syncs.set(id, { steps, resolve, reject });
+    this.#post({ type: "sync", id, steps });
     return promise;
   }
 
@@ -560,14 +600,14 @@ export class WorkerWriter implements SheetWriter {
 
   #settle(reply: WriteWorkerReply): void {
     if (reply.kind === "folded") {
-      this.#foldedBefore = Math.max(this.#foldedBefore, reply.before);
+      this.#markFolded(reply.steps, reply.before);
       return;
     }
     if (reply.kind === "synced") {
       const waiting = this.#syncs.get(reply.id);
       this.#syncs.delete(reply.id);
       if (reply.failure === undefined) {
-        this.#foldedBefore = Math.max(this.#foldedBefore, reply.id);
+        if (waiting) this.#markFolded(waiting.steps, reply.id);
         waiting?.resolve();
       } else waiting?.reject(new Error(reply.failure));
       return;
@@ -587,6 +627,12 @@ export class WorkerWriter implements SheetWriter {
       this.stats.units += units.length;
     }
     settleGroup(units, results.map(fromWireResult), committed ? this.#listeners : new Set());
+  }
+
+  #markFolded(steps: readonly FoldStep[], before: number): void {
+    for (const step of steps) {
+      this.#foldedBefore[step] = Math.max(this.#foldedBefore[step], before);
+    }
   }
 
   #fail(error: Error): void {
