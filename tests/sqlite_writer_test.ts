@@ -13,7 +13,8 @@ import {
 import { openSqliteStore } from "../server/store/sqlite.ts";
 import { checkRollups } from "../server/store/sqlite_diagnostics.ts";
 import { FOLD_STEPS, readFoldState, readStepWatermarks } from "../server/store/sqlite_rollups.ts";
-import { MIGRATIONS } from "../server/store/sqlite_schema.ts";
+import { ANALYTICS_RECOUNTS, MIGRATIONS } from "../server/store/sqlite_schema.ts";
+import { firstRow } from "../server/store/sqlite_rows.ts";
 import {
   configureWriteConnection,
   GroupCommitter,
@@ -127,10 +128,12 @@ Deno.test("the write worker: every read sees the sheets acknowledged before it, 
     // lib's computation over the sheets sent so far.
     const sent = sheets.slice(0, index + 1);
     deepStrictEqual(await temp.store.aggregate(), aggregateLoot(sent));
-    deepStrictEqual(
-      await temp.store.groupAggregate("player_level"),
-      groupAggregate(sent, "player_level"),
-    );
+    for (const dimension of ["player_level", "hour"] as const) {
+      deepStrictEqual(
+        await temp.store.groupAggregate(dimension),
+        groupAggregate(sent, dimension),
+      );
+    }
     deepStrictEqual(
       await temp.store.timeseries({ interval: "hour" }),
       buildTimeseries(sent, { interval: "hour" }),
@@ -239,6 +242,8 @@ Deno.test("migration 10 gives each fold step the watermark the single one had", 
     committer.fold();
     committer.commit([prepareSheets(sheets.slice(8), receivedAt)]);
     db.exec(`DELETE FROM rollup_state; INSERT INTO rollup_state VALUES ('folded_through', 8);
+      DROP INDEX stat_sheets_by_player_time;
+      CREATE INDEX stat_sheets_by_player ON stat_sheets (player_id);
       PRAGMA user_version = 9`);
     db.close();
   }
@@ -249,6 +254,52 @@ Deno.test("migration 10 gives each fold step the watermark the single one had", 
     .map((row) => row.name);
   check.close();
   deepStrictEqual(names, FOLD_STEPS.map((step) => `folded_through:${step}`).sort());
+  deepStrictEqual(checkRollups(path), []);
+});
+
+Deno.test("migration 11 keeps member rows only for the players of modes and levels, and every group still counts distinct matches and players", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/v10.db`;
+  const sheets = [...simulateMatches({ matches: 12, seed: 3 })];
+  {
+    // A version 10 database, with member rows for every dimension, as its fold kept them.
+    const { db, committer } = openCommitter(path);
+    committer.commit([prepareSheets(sheets.slice(0, 25), receivedAt)]);
+    committer.fold();
+    const members = ANALYTICS_RECOUNTS.find(({ table }) => table === "rollup_group_members")!;
+    db.exec(`INSERT OR IGNORE INTO rollup_group_members ${members.recount};
+      DROP INDEX stat_sheets_by_player_time;
+      CREATE INDEX stat_sheets_by_player ON stat_sheets (player_id);
+      PRAGMA user_version = 10`);
+    ok(
+      firstRow<{ n: number }>(
+        db.prepare("SELECT COUNT(*) AS n FROM rollup_group_members WHERE dimension = 'hour'"),
+      ).n > 0,
+    );
+    db.close();
+  }
+  {
+    using store = openSqliteStore(path);
+    // The rest arrive one at a time: each fold probes the sheets before it.
+    for (const sheet of sheets.slice(25)) {
+      await store.insertSheets(prepareSheets([sheet], receivedAt));
+    }
+    for (const dimension of ["hour", "day", "game_mode", "player_level"] as const) {
+      deepStrictEqual(
+        await store.groupAggregate(dimension),
+        groupAggregate(sheets, dimension),
+        dimension,
+      );
+    }
+  }
+  const check = new DatabaseSync(path, { readOnly: true });
+  deepStrictEqual(
+    check.prepare("SELECT DISTINCT dimension, kind FROM rollup_group_members ORDER BY 1").all()
+      .map((row) => `${row.dimension} ${row.kind}`),
+    ["game_mode p", "player_level p"],
+  );
+  ok(check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'stat_sheets_by_player_time'").get());
+  check.close();
   deepStrictEqual(checkRollups(path), []);
 });
 

@@ -282,6 +282,15 @@ export const MIGRATIONS: readonly string[] = [
     WHERE rollup_state.name = 'folded_through';
   DELETE FROM rollup_state WHERE name = 'folded_through';
   `,
+  // 11: groups find their new matches, and hour and day groups their new players, by probing
+  // the sheets (sqlite_rollups.ts, probeFirstsSql) instead of keeping member rows: the player
+  // index gains the time, so a probe reads only the player's sheets of that hour or day (and a
+  // player's history reads in time order).
+  `
+  CREATE INDEX stat_sheets_by_player_time ON stat_sheets (player_id, ts_ms);
+  DROP INDEX stat_sheets_by_player;
+  DELETE FROM rollup_group_members WHERE kind = 'm' OR dimension IN ('hour', 'day');
+  `,
 ];
 
 /**
