@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
   aggregateLoot,
@@ -166,6 +166,30 @@ Deno.test("a fold of some steps moves only their watermarks, and each step's bac
   committer.foldAll();
   equal(committer.unfolded, 0);
   db.close();
+});
+
+Deno.test("a fold step whose COMMIT fails keeps its backlog: the next fold of that step does the work again", () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/failing.db`;
+  openSqliteStore(path).close();
+  const db = new DatabaseSync(path);
+  configureWriteConnection(db);
+  let failCommit = false;
+  const committer = new GroupCommitter((sql) => {
+    if (failCommit && sql === "COMMIT") throw new Error("disk I/O error (simulated)");
+    return db.prepare(sql);
+  });
+  const sheets = [...simulateMatches({ matches: 3, seed: 5 })];
+  committer.commit([prepareSheets(sheets, receivedAt)]);
+  failCommit = true;
+  throws(() => committer.foldStep(undefined, ["cells"]), /simulated/);
+  failCommit = false;
+  equal(committer.backlog(["cells"]), sheets.length, "the failed step still counts every sheet");
+  committer.foldAll(["cells"]);
+  equal(readStepWatermarks((sql) => db.prepare(sql)).cells, sheets.length);
+  committer.foldAll();
+  db.close();
+  deepStrictEqual(checkRollups(path), []);
 });
 
 Deno.test("a fold runs step by step, each committed with its own watermark: a crash between two steps leaves every rollup equal to a recount of what its step folded, and the next open folds the rest", async () => {

@@ -270,13 +270,17 @@ export class GroupCommitter {
    * from the watermarks.
    */
   foldStep(limit: number = MAX_GROUP_SHEETS, steps: readonly FoldStep[] = FOLD_STEPS): number {
+    let counted: Partial<Record<FoldStep, number>>;
     try {
-      this.#inTransaction(() => this.#runStep(limit, steps));
+      counted = this.#inTransaction(() => this.#runStep(limit, steps));
     } catch (error) {
       this.#round = undefined;
       this.#itemsRange = undefined;
       throw error;
     }
+    // Taken only once the step has committed: a failed COMMIT leaves its watermark, and so its
+    // backlog, where they were, and a read still waits for it.
+    Object.assign(this.#unfolded, counted);
     return this.unfolded;
   }
 
@@ -294,7 +298,8 @@ export class GroupCommitter {
     }
   }
 
-  #runStep(limit: number, steps: readonly FoldStep[]): void {
+  /** Runs the next step of the round (starting one of `steps`); returns the backlogs it counted. */
+  #runStep(limit: number, steps: readonly FoldStep[]): Partial<Record<FoldStep, number>> {
     const marks = readStepWatermarks(this.#prepare);
     if (this.#round === undefined) {
       // Ids can skip (a resubmission uses one up), so a range of `limit` ids holds at most
@@ -305,13 +310,16 @@ export class GroupCommitter {
       if (this.#round.steps.length === 0) {
         // Nothing to fold, though the counts said otherwise: the sheets went (`clear` deleted
         // them on another connection). Counted again, so a fold loop ends.
-        for (const step of steps) this.#unfolded[step] = this.#countAfter(marks[step]);
         this.#round = undefined;
-        return;
+        return Object.fromEntries(steps.map((step) => [step, this.#countAfter(marks[step])]));
       }
     }
     const { to } = this.#round;
-    const step = this.#round.steps.shift();
+    // A step already past the round's end (`clear` moved every watermark meanwhile) is skipped,
+    // so that no watermark moves back.
+    let step = this.#round.steps.shift();
+    while (step !== undefined && marks[step] >= to) step = this.#round.steps.shift();
+    const counted: Partial<Record<FoldStep, number>> = {};
     if (step !== undefined) {
       const from = marks[step];
       const range = `${from}:${to}`;
@@ -320,9 +328,10 @@ export class GroupCommitter {
         itemsReady: usesItems && this.#itemsRange === range,
       });
       if (usesItems) this.#itemsRange = range;
-      this.#unfolded[step] = this.#countAfter(to);
+      counted[step] = this.#countAfter(to);
     }
     if (this.#round.steps.length === 0) this.#round = undefined;
+    return counted;
   }
 
   /** Sheets stored after sheet id `id`. */
