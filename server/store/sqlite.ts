@@ -25,7 +25,7 @@ import {
 } from "../../lib/mod.ts";
 import { SHEET_COLUMNS, type SheetRow, toStoredSheet } from "./sheet_rows.ts";
 import type { CommitListener, InsertOutcome, Store } from "./store.ts";
-import { type FoldStep, readRollupAggregate } from "./sqlite_rollups.ts";
+import { type FoldStep, foldStepsOf, readRollupAggregate } from "./sqlite_rollups.ts";
 import {
   readGroupedAggregate,
   readPlayer,
@@ -216,7 +216,7 @@ export class SqliteStore implements Store {
   aggregate(filter: AggregateFilter = {}): Promise<Aggregate> {
     const { where, params } = buildSheetWhere(filter);
     // Filtered totals are counted from the sheets, which need no fold.
-    return this.#afterFold(where ? [] : ["counters", "items"], () => {
+    return this.#afterFold(where ? [] : foldStepsOf("rollup_counters", "rollup_items"), () => {
       if (!where) return readRollupAggregate((sql) => this.#prepare(sql));
       const counts = firstRow<{ sheets: number; matches: number; players: number }>(
         this.#prepare(
@@ -244,7 +244,7 @@ export class SqliteStore implements Store {
 
   heatmapPoints(item: string, filter: HeatmapFilter = {}): Promise<HeatmapPoints> {
     // Unfiltered, the cell rollup counts the points before they are listed.
-    return this.#afterFold(["cells"], () => {
+    return this.#afterFold(foldStepsOf("rollup_cells"), () => {
       if (this.#path === undefined) {
         return readHeatmapPoints((sql) => this.#prepare(sql), item, filter);
       }
@@ -255,7 +255,7 @@ export class SqliteStore implements Store {
 
   heatmapGrid(item: string, options: HeatmapFilter & { bins: number }): Promise<HeatmapGrid> {
     const fromRollups = isGridFromRollups(options);
-    return this.#afterFold(fromRollups ? ["cells"] : [], () => {
+    return this.#afterFold(fromRollups ? foldStepsOf("rollup_cells") : [], () => {
       if (this.#path === undefined || fromRollups) {
         return readHeatmapGrid((sql) => this.#prepare(sql), item, options);
       }
@@ -270,8 +270,8 @@ export class SqliteStore implements Store {
 
   /**
    * Runs a read once every sheet acknowledged before it is folded into the rollups of `steps`, the
-   * ones it reads (the writer folds in transactions of its own after the commits it acknowledges,
-   * some steps less often than others; see `GroupCommitter`). A read on this connection runs in
+   * ones that keep the tables it reads (the writer folds in transactions of its own, a step at a
+   * time, after the commits it acknowledges; see `GroupCommitter`). A read on this connection runs in
    * one read transaction, so a fold committing meanwhile cannot show in some of its statements and
    * not in others.
    */
@@ -291,14 +291,14 @@ export class SqliteStore implements Store {
 
   groupAggregate(groupBy: GroupBy, filter: AggregateFilter = {}): Promise<GroupedAggregate> {
     return this.#afterFold(
-      ["groups", "items"],
+      foldStepsOf("rollup_groups", "rollup_group_items"),
       () => readGroupedAggregate((sql) => this.#prepare(sql), groupBy, buildSheetWhere(filter)),
     );
   }
 
   timeseries(request: TimeseriesRequest): Promise<Timeseries> {
     return this.#afterFold(
-      ["time", "items"],
+      foldStepsOf("rollup_time", "rollup_time_items"),
       () => readTimeseries((sql) => this.#prepare(sql), request, buildSheetWhere),
     );
   }
@@ -308,16 +308,22 @@ export class SqliteStore implements Store {
   }
 
   listPlayers(request: PlayersRequest): Promise<PlayerRow[]> {
-    return this.#afterFold(["players"], () => readPlayers((sql) => this.#prepare(sql), request));
+    return this.#afterFold(
+      foldStepsOf("rollup_players"),
+      () => readPlayers((sql) => this.#prepare(sql), request),
+    );
   }
 
   listExperiments(): Promise<ExperimentListing[]> {
-    return this.#afterFold(["players"], () => readExperiments((sql) => this.#prepare(sql)));
+    return this.#afterFold(
+      foldStepsOf("rollup_experiment_players"),
+      () => readExperiments((sql) => this.#prepare(sql)),
+    );
   }
 
   experimentStats(experiment: string, metric: ExperimentMetric): Promise<VariantStats[]> {
     return this.#afterFold(
-      ["players", "items"],
+      foldStepsOf("rollup_experiment_players", "rollup_experiment_items"),
       () => readExperimentStats((sql) => this.#prepare(sql), experiment, metric),
     );
   }

@@ -13,6 +13,7 @@ import {
   readFoldState,
   readRollupAggregate,
   readStepWatermarks,
+  type RollupTable,
   STEP_OF_TABLE,
 } from "./sqlite_rollups.ts";
 import {
@@ -113,7 +114,7 @@ function checkRollupsInSnapshot(db: DatabaseSync): string[] {
         MEMBER_DIMENSIONS.map((dimension) => `'${dimension}'`).join(", ")
       })`
       : recount;
-    foldedBy(STEP_OF_TABLE[table]!);
+    foldedBy(STEP_OF_TABLE[table as RollupTable]);
     const { differing } = firstRow<{ differing: number }>(db.prepare(
       `SELECT (SELECT COUNT(*) FROM (SELECT * FROM ${table} EXCEPT SELECT * FROM (${kept}))) +
               (SELECT COUNT(*) FROM (SELECT * FROM (${kept}) EXCEPT SELECT * FROM ${table}))

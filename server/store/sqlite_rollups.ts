@@ -94,8 +94,11 @@ export type FoldStep = typeof FOLD_STEPS[number];
 /** Names of the watermark rows in `rollup_state`: this prefix and the step. */
 export const WATERMARK_PREFIX = "folded_through:";
 
-/** The fold step that keeps each rollup table, for checks that recount it over what it folded. */
-export const STEP_OF_TABLE: Readonly<Record<string, FoldStep>> = {
+/**
+ * The fold step that keeps each rollup table: what a read of the table waits for, and what a check
+ * that recounts it recounts through.
+ */
+export const STEP_OF_TABLE = {
   rollup_counters: "counters",
   rollup_groups: "groups",
   rollup_group_members: "groups",
@@ -107,7 +110,15 @@ export const STEP_OF_TABLE: Readonly<Record<string, FoldStep>> = {
   rollup_time_items: "items",
   rollup_experiment_items: "items",
   rollup_cells: "cells",
-};
+} as const satisfies Record<string, FoldStep>;
+
+/** A rollup table's name. */
+export type RollupTable = keyof typeof STEP_OF_TABLE;
+
+/** The fold steps that keep `tables` (rollup tables of {@link STEP_OF_TABLE}), each once. */
+export function foldStepsOf(...tables: RollupTable[]): FoldStep[] {
+  return [...new Set(tables.map((table) => STEP_OF_TABLE[table]))];
+}
 
 /**
  * Folds the sheets of `range` into the rollups of `step` and moves its watermark to `range.to`,
