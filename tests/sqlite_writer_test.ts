@@ -327,6 +327,72 @@ Deno.test("migration 11 keeps member rows only for the players of modes and leve
   deepStrictEqual(checkRollups(path), []);
 });
 
+Deno.test("migration 12 keys the item time rollup by item and every series still equals lib's", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/v11.db`;
+  const sheets = [...simulateMatches({ matches: 15, seed: 4 })].map((sheet, index) => ({
+    ...sheet,
+    game_mode: index % 3 === 0 ? "duo" : "solo",
+    ...(index % 2 === 0 ? { experiment: "drop_boost", variant: index % 4 === 0 ? "a" : "b" } : {}),
+  }));
+  {
+    // A version 11 database: the item time rollup keyed by bucket with an index by item, as
+    // that schema had it, and the experiment index over every sheet.
+    const { db, committer } = openCommitter(path);
+    committer.commit([prepareSheets(sheets.slice(0, 30), receivedAt)]);
+    committer.fold();
+    db.exec(`CREATE TABLE v11_time_items (
+        interval TEXT NOT NULL, item TEXT NOT NULL, bucket INTEGER NOT NULL,
+        game_mode TEXT NOT NULL, sheets INTEGER NOT NULL, units INTEGER NOT NULL,
+        PRIMARY KEY (interval, bucket, game_mode, item)) WITHOUT ROWID;
+      INSERT INTO v11_time_items SELECT * FROM rollup_time_items;
+      DROP TABLE rollup_time_items;
+      ALTER TABLE v11_time_items RENAME TO rollup_time_items;
+      CREATE INDEX rollup_time_items_by_item ON rollup_time_items (interval, item, bucket);
+      DROP INDEX stat_sheets_by_experiment;
+      CREATE INDEX stat_sheets_by_experiment ON stat_sheets (experiment, variant);
+      PRAGMA user_version = 11`);
+    db.close();
+  }
+  {
+    using store = openSqliteStore(path);
+    // The rest arrive one at a time, each folded into the rollup under its new key.
+    for (const sheet of sheets.slice(30)) {
+      await store.insertSheets(prepareSheets([sheet], receivedAt));
+    }
+    for (const interval of ["minute", "hour", "day"] as const) {
+      for (const item of [undefined, "medkit"]) {
+        deepStrictEqual(
+          await store.timeseries({ interval, item }),
+          buildTimeseries(sheets, { interval, item }),
+          `${interval} ${item ?? "every item"}`,
+        );
+      }
+      deepStrictEqual(
+        await store.timeseries({ interval, gameMode: "duo" }),
+        buildTimeseries(sheets.filter((sheet) => sheet.game_mode === "duo"), { interval }),
+        `${interval} duo`,
+      );
+    }
+    const [first] = (await store.timeseries({ interval: "minute" })).buckets;
+    const sinceMs = Date.parse(first!.start) + 60_000;
+    deepStrictEqual(
+      await store.timeseries({ interval: "minute", sinceMs }),
+      buildTimeseries(sheets, { interval: "minute", sinceMs }),
+      "from the second minute",
+    );
+  }
+  const check = new DatabaseSync(path, { readOnly: true });
+  const indexes = check.prepare(
+    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE '%_by_%'",
+  ).all();
+  check.close();
+  const named = (name: string) => indexes.find((index) => index.name === name);
+  equal(named("rollup_time_items_by_item"), undefined);
+  ok(String(named("stat_sheets_by_experiment")?.sql).includes("WHERE experiment IS NOT NULL"));
+  deepStrictEqual(checkRollups(path), []);
+});
+
 Deno.test("the write worker: a stream of batches waits for the fold past MAX_UNFOLDED_SHEETS, so the fold stays close behind", async () => {
   using temp = openTempStore();
   const sheets = prepareSheets([...simulateMatches({ matches: 10_000, seed: 9 })], receivedAt);

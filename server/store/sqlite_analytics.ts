@@ -92,8 +92,10 @@ function readTimeRollup(prepare: Prepare, request: TimeseriesRequest): TimeRow[]
   const items = request.item === undefined
     ? allRows<TimeRow>(
       prepare(
+        // One range of the key (interval, item, bucket, game_mode) per item, not the interval's
+        // every row: rollup_items lists each item the rollup has (the same fold step keeps both).
         `SELECT bucket, item, SUM(sheets) AS sheets, SUM(units) AS units FROM rollup_time_items
-         WHERE ${where} GROUP BY bucket, item`,
+         WHERE ${where} AND item IN (SELECT item FROM rollup_items) GROUP BY bucket, item`,
       ),
       params,
     )
