@@ -19,7 +19,7 @@ import {
   STACK_MIN_ITEMS,
   type VariantStats,
 } from "../../lib/mod.ts";
-import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
+import { allRows, firstRow, maybeRow, type SqlParam } from "./sqlite_rows.ts";
 
 type Prepare = (sql: string) => StatementSync;
 
@@ -56,38 +56,38 @@ export function readExperimentStats(
   // Each player's metric, for one variant: a range of the rollup's primary key.
   const players = metric.kind === "units"
     ? `SELECT sheets, units * 1.0 / sheets AS value FROM rollup_experiment_players
-       WHERE experiment = ? AND variant = ? AND sheets > 0`
-    : `SELECT p.sheets AS sheets, COALESCE(i.units, 0) * 1.0 / p.sheets AS value
-       FROM rollup_experiment_players p
-       LEFT JOIN rollup_experiment_items i ON i.experiment = p.experiment AND i.item = ?
-         AND i.variant = p.variant AND i.player_id = p.player_id
-       WHERE p.experiment = ? AND p.variant = ? AND p.sheets > 0`;
-  const key = (variant: string) =>
-    metric.kind === "units" ? [experiment, variant] : [metric.item, experiment, variant];
-  const variants = allRows<{ variant: string; sheets: number; units: number }>(
-    prepare(
-      `SELECT variant, SUM(sheets) AS sheets, SUM(units) AS units FROM rollup_experiment_players
-       WHERE experiment = ? GROUP BY variant`,
-    ),
-    [experiment],
-  );
-  return variants.map(({ variant, sheets: allSheets, units }) => {
-    // One pass, shifted by the variant's units per sheet (for an item, its units per sheet from
-    // the item rollup), which lies near the mean of the players' metric: the sums of deviations
-    // from it stay small, so the variance keeps its digits without a second pass over the join.
-    const shift = metric.kind === "units" ? units / allSheets : firstRow<{ units: number }>(
-      prepare(
-        `SELECT COALESCE(SUM(units), 0) AS units FROM rollup_experiment_items
-         WHERE experiment = ? AND item = ? AND variant = ?`,
-      ),
-      [experiment, metric.item, variant],
-    ).units / allSheets;
+       WHERE experiment = ?1 AND variant = ?2 AND sheets > 0`
+    // For an item, its units beside each player's sheets: two ranges of the rollups' keys, both
+    // in player order, merged (ORDER BY on UNION ALL) and summed per player with no sort. A LEFT
+    // JOIN seeking each player's item row was 20 ms per variant of 10,000 players; this is 16.5.
+    : `SELECT SUM(sheets) AS sheets, SUM(units) * 1.0 / SUM(sheets) AS value FROM (
+         SELECT player_id, sheets, 0 AS units FROM rollup_experiment_players
+         WHERE experiment = ?1 AND variant = ?2 AND sheets > 0
+         UNION ALL
+         SELECT player_id, 0, units FROM rollup_experiment_items
+         WHERE experiment = ?1 AND item = ?3 AND variant = ?2
+         ORDER BY player_id)
+       GROUP BY player_id HAVING SUM(sheets) > 0`;
+  // ?1 experiment, ?2 variant, ?3 item (unread for units), ?4 the shift.
+  const params = (
+    variant: string,
+    shift: number,
+  ) => [experiment, variant, metric.kind === "units" ? null : metric.item, shift];
+  return readVariants(prepare, experiment).map((variant) => {
+    // One pass, shifted by the mean of the variant's first players' metric, which lies near the
+    // mean of all: the sums of deviations from it stay small, so the variance keeps its digits
+    // without a second pass. (The variant's totals gave the shift before: a scan of every player
+    // of the experiment, 5 of the 12 ms of the units metric at 20,000 players.)
+    const { shift } = firstRow<{ shift: number }>(
+      prepare(`SELECT COALESCE(AVG(value), ?4) AS shift FROM (${players} LIMIT 256)`),
+      params(variant, 0),
+    );
     const { n, sheets, s1, s2 } = firstRow<{ n: number; sheets: number; s1: number; s2: number }>(
       prepare(
-        `SELECT COUNT(*) AS n, SUM(sheets) AS sheets, SUM(value - ?) AS s1,
-           SUM((value - ?) * (value - ?)) AS s2 FROM (${players})`,
+        `SELECT COUNT(*) AS n, SUM(sheets) AS sheets, SUM(value - ?4) AS s1,
+           SUM((value - ?4) * (value - ?4)) AS s2 FROM (${players})`,
       ),
-      [shift, shift, shift, ...key(variant)],
+      params(variant, shift),
     );
     return {
       variant,
@@ -97,6 +97,24 @@ export function readExperimentStats(
       variance: n > 1 ? (s2 - s1 * s1 / n) / (n - 1) : NaN,
     };
   }).filter((stats) => stats.n > 0);
+}
+
+/** An experiment's variants in order, one seek of the player rollup's key each. */
+function readVariants(prepare: Prepare, experiment: string): string[] {
+  const variants: string[] = [];
+  const first = prepare(
+    "SELECT variant FROM rollup_experiment_players WHERE experiment = ? ORDER BY variant LIMIT 1",
+  );
+  const next = prepare(
+    `SELECT variant FROM rollup_experiment_players WHERE experiment = ? AND variant > ?
+     ORDER BY variant LIMIT 1`,
+  );
+  let row = maybeRow<{ variant: string }>(first, [experiment]);
+  while (row !== undefined) {
+    variants.push(row.variant);
+    row = maybeRow<{ variant: string }>(next, [experiment, row.variant]);
+  }
+  return variants;
 }
 
 /** A sheet's units per minute in SQL over `stat_sheets s` and its units `u.units` (lib's lootRate). */
