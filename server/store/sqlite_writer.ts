@@ -16,9 +16,18 @@ import type { CommitListener, InsertOutcome } from "./store.ts";
  */
 export function configureWriteConnection(db: DatabaseSync): void {
   db.exec("PRAGMA synchronous = FULL");
+  db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   // A fold reads its sheets' items from temporary tables: memory, never a file.
   db.exec("PRAGMA temp_store = MEMORY");
 }
+
+/**
+ * WAL pages past which a commit copies them back into the database (SQLite's default is 1,000).
+ * A fold of 100 sheets rewrites some 500 pages of rollups, mostly heatmap cells, and the same
+ * pages again a few folds later: a longer WAL copies each page back once for many rewrites. Folds
+ * of 100 sheets, cells step, 1,000 pages against 10,000: 173–189 against 136–139 µs per sheet.
+ */
+export const WAL_CHECKPOINT_PAGES = 10_000;
 
 /** How one submission (a single sheet or a batch) of a group fared: stored, or refused on its own. */
 export type UnitResult = { outcomes: InsertOutcome[] } | { error: unknown };
