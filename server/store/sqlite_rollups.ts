@@ -361,13 +361,16 @@ function coarserCellSql(column: "col" | "row", bins: number): string {
 }
 
 /**
- * Where each item rollup sums from: the dimensions whose keys are the game mode or a time bucket
- * of an hour or longer read {@link NEW_ITEM_HOURS_SQL}'s sums, the others the fold's items.
+ * Where an item rollup along `dimension` sums from, and how: the game mode and the time buckets of
+ * an hour or longer from {@link NEW_ITEM_HOURS_SQL}'s sums, the level and the minute from the
+ * fold's items.
  */
-function itemSourceOf(dimension: GroupBy | "minute"): string {
+function itemSumsOf(
+  dimension: GroupBy | "minute",
+): { source: string; sheets: string; units: string } {
   return dimension === "player_level" || dimension === "minute"
-    ? "temp.new_items"
-    : "temp.new_item_hours";
+    ? { source: "temp.new_items", sheets: "SUM(count > 0)", units: "SUM(count)" }
+    : { source: "temp.new_item_hours", sheets: "SUM(sheets)", units: "SUM(units)" };
 }
 
 /**
@@ -395,11 +398,9 @@ const ITEM_UPSERTS: readonly string[] = [
   ...GROUP_BY_DIMENSIONS.map((dimension) =>
     `INSERT INTO rollup_group_items (dimension, key, item, units)
      ${
-      sumByGroupKey(dimension, itemSourceOf(dimension), {
+      sumByGroupKey(dimension, itemSumsOf(dimension).source, {
         extraKey: "item",
-        inner: itemSourceOf(dimension) === "temp.new_items"
-          ? "SUM(count) AS units"
-          : "SUM(units) AS units",
+        inner: `${itemSumsOf(dimension).units} AS units`,
         outer: "SUM(units)",
       })
     }
@@ -407,11 +408,9 @@ const ITEM_UPSERTS: readonly string[] = [
   ),
   ...TIME_INTERVALS.map((interval) =>
     `INSERT INTO rollup_time_items (interval, item, bucket, game_mode, sheets, units)
-     SELECT '${interval}', item, ${bucketSqlOf(interval)}, COALESCE(game_mode, ''), ${
-      itemSourceOf(interval) === "temp.new_items"
-        ? "SUM(count > 0), SUM(count)"
-        : "SUM(sheets), SUM(units)"
-    } FROM ${itemSourceOf(interval)} GROUP BY 2, 3, 4
+     SELECT '${interval}', item, ${bucketSqlOf(interval)}, COALESCE(game_mode, ''),
+       ${itemSumsOf(interval).sheets}, ${itemSumsOf(interval).units}
+     FROM ${itemSumsOf(interval).source} GROUP BY 2, 3, 4
      ON CONFLICT (interval, item, bucket, game_mode) DO UPDATE SET
        sheets = sheets + excluded.sheets, units = units + excluded.units`
   ),
