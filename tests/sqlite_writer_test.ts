@@ -393,6 +393,60 @@ Deno.test("migration 12 keys the item time rollup by item and every series still
   deepStrictEqual(checkRollups(path), []);
 });
 
+Deno.test("migration 13 counts the players of a named mode from the player rollup, even when a crash left its step behind the groups'", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/v12.db`;
+  const modes = ["solo", "duo", undefined];
+  const sheets = [...simulateMatches({ matches: 15, seed: 12 })].map((sheet, index) => {
+    const mode = modes[Math.floor(index / 4) % 3];
+    return mode ? { ...sheet, game_mode: mode } : sheet;
+  });
+  // Players coming back, so that some are new to a mode and some are not.
+  for (const [index, sheet] of sheets.entries()) sheet.player_id = `p${index % 11}`;
+  {
+    // A version 12 database: the groups step ran past the players step (a crash between them),
+    // and its member rows and counts cover every named mode's players through its mark, as that
+    // schema's fold kept them.
+    const { db, committer } = openCommitter(path);
+    committer.commit([prepareSheets(sheets.slice(0, 20), receivedAt)]);
+    committer.fold();
+    committer.commit([prepareSheets(sheets.slice(20, 40), receivedAt)]);
+    committer.foldStep(); // counters
+    committer.foldStep(); // groups
+    const marks = readStepWatermarks((sql) => db.prepare(sql));
+    deepStrictEqual([marks.groups, marks.players], [40, 20]);
+    db.exec(`INSERT OR IGNORE INTO rollup_group_members
+        SELECT DISTINCT 'game_mode', game_mode, 'p', player_id FROM stat_sheets
+        WHERE id <= 40 AND game_mode IS NOT NULL;
+      UPDATE rollup_groups SET players = (SELECT COUNT(DISTINCT player_id) FROM stat_sheets
+        WHERE id <= 40 AND game_mode = rollup_groups.key)
+        WHERE dimension = 'game_mode' AND key != '';
+      PRAGMA user_version = 12`);
+    db.close();
+  }
+  {
+    using store = openSqliteStore(path);
+    // The rest arrive one at a time, each counted against the player rollup.
+    for (const sheet of sheets.slice(40)) {
+      await store.insertSheets(prepareSheets([sheet], receivedAt));
+    }
+    deepStrictEqual(
+      await store.groupAggregate("game_mode"),
+      groupAggregate(sheets, "game_mode"),
+    );
+  }
+  const check = new DatabaseSync(path, { readOnly: true });
+  deepStrictEqual(
+    check.prepare(
+      "SELECT DISTINCT key FROM rollup_group_members WHERE dimension = 'game_mode'",
+    ).all().map((row) => row.key),
+    [""],
+    "member rows are left only for the sheets sent without a mode",
+  );
+  check.close();
+  deepStrictEqual(checkRollups(path), []);
+});
+
 Deno.test("the write worker: a stream of batches waits for the fold past MAX_UNFOLDED_SHEETS, so the fold stays close behind", async () => {
   using temp = openTempStore();
   const sheets = prepareSheets([...simulateMatches({ matches: 10_000, seed: 9 })], receivedAt);

@@ -9,7 +9,7 @@ import { binIndexSql, ROLLUP_RESOLUTIONS, type SheetFilter } from "../../lib/mod
 import { buildListSql } from "./sqlite.ts";
 import {
   type FoldStep,
-  MEMBER_DIMENSIONS,
+  KEPT_MEMBERS_SQL,
   readFoldState,
   readRollupAggregate,
   readStepWatermarks,
@@ -106,23 +106,61 @@ function checkRollupsInSnapshot(db: DatabaseSync): string[] {
   ));
   if (wrongUnits > 0) problems.push(`${wrongUnits} sheets' units differ from their looted_items`);
   for (const { table, recount } of [...ANALYTICS_RECOUNTS, ...EXPERIMENT_RECOUNTS]) {
-    // Only the players of some dimensions are kept as member rows (migration 11); the recount of
-    // migration 5 lists every member.
+    if (table === "rollup_groups") {
+      problems.push(...checkGroups(db, recount, foldedBy));
+      continue;
+    }
+    // Only the players of some groups are kept as member rows (migrations 11 and 13); the recount
+    // of migration 5 lists every member.
     const kept = table === "rollup_group_members"
       ? `WITH recount (dimension, key, kind, member) AS (${recount})
-         SELECT * FROM recount WHERE kind = 'p' AND dimension IN (${
-        MEMBER_DIMENSIONS.map((dimension) => `'${dimension}'`).join(", ")
-      })`
+         SELECT * FROM recount WHERE kind = 'p' AND ${KEPT_MEMBERS_SQL}`
       : recount;
     foldedBy(STEP_OF_TABLE[table as RollupTable]);
-    const { differing } = firstRow<{ differing: number }>(db.prepare(
-      `SELECT (SELECT COUNT(*) FROM (SELECT * FROM ${table} EXCEPT SELECT * FROM (${kept}))) +
-              (SELECT COUNT(*) FROM (SELECT * FROM (${kept}) EXCEPT SELECT * FROM ${table}))
-         AS differing`,
-    ));
+    const differing = countDiffering(db, `SELECT * FROM ${table}`, kept);
     if (differing > 0) problems.push(`${table} differs from a recount in ${differing} rows`);
   }
   return problems;
+}
+
+/**
+ * Checks `rollup_groups` against its recount column by column, each against the sheets its fold
+ * step has folded: the players of a named game mode through the players step, the rest through
+ * the groups step. A group one step has reached and the other not yet shows zeros in the other's
+ * columns, so those are left out (a recounted group has at least one sheet and one player).
+ */
+function checkGroups(
+  db: DatabaseSync,
+  recount: string,
+  foldedBy: (step: FoldStep) => void,
+): string[] {
+  const byMode = "dimension = 'game_mode' AND key != ''";
+  const withRecount = `WITH recount (dimension, key, sheets, matches, players) AS (${recount})`;
+  foldedBy("groups");
+  const groups = countDiffering(
+    db,
+    `SELECT dimension, key, sheets, matches, CASE WHEN ${byMode} THEN 0 ELSE players END
+     FROM rollup_groups WHERE sheets > 0`,
+    `${withRecount} SELECT dimension, key, sheets, matches,
+       CASE WHEN ${byMode} THEN 0 ELSE players END FROM recount`,
+  );
+  foldedBy("players");
+  const modePlayers = countDiffering(
+    db,
+    `SELECT key, players FROM rollup_groups WHERE ${byMode} AND players > 0`,
+    `${withRecount} SELECT key, players FROM recount WHERE ${byMode}`,
+  );
+  const differing = groups + modePlayers;
+  return differing > 0 ? [`rollup_groups differs from a recount in ${differing} rows`] : [];
+}
+
+/** Rows in one query's result and not the other's, either way. */
+function countDiffering(db: DatabaseSync, stored: string, recounted: string): number {
+  return firstRow<{ differing: number }>(db.prepare(
+    `SELECT (SELECT COUNT(*) FROM (SELECT * FROM (${stored}) EXCEPT SELECT * FROM (${recounted}))) +
+            (SELECT COUNT(*) FROM (SELECT * FROM (${recounted}) EXCEPT SELECT * FROM (${stored})))
+       AS differing`,
+  )).differing;
 }
 
 /** Points the temporary views `stat_sheets` and `sheet_items` at the sheets through id `folded`. */

@@ -100,6 +100,8 @@ export const WATERMARK_PREFIX = "folded_through:";
  */
 export const STEP_OF_TABLE = {
   rollup_counters: "counters",
+  // Its players of a game mode are counted by the players step (GAME_MODE_PLAYERS_SQL), every other
+  // column by the groups step: see {@link STEPS_OF_TABLE}.
   rollup_groups: "groups",
   rollup_group_members: "groups",
   rollup_time: "time",
@@ -115,9 +117,20 @@ export const STEP_OF_TABLE = {
 /** A rollup table's name. */
 export type RollupTable = keyof typeof STEP_OF_TABLE;
 
-/** The fold steps that keep `tables` (rollup tables of {@link STEP_OF_TABLE}), each once. */
+/**
+ * Every fold step that writes a rollup table: its {@link STEP_OF_TABLE}, and for `rollup_groups`
+ * the players step too, which counts the players new to a game mode against the player rollup.
+ */
+export const STEPS_OF_TABLE: Readonly<Record<RollupTable, readonly FoldStep[]>> = {
+  ...Object.fromEntries(
+    Object.entries(STEP_OF_TABLE).map(([table, step]) => [table, [step]]),
+  ) as Record<RollupTable, FoldStep[]>,
+  rollup_groups: ["groups", "players"],
+};
+
+/** The fold steps that keep `tables` (rollup tables of {@link STEPS_OF_TABLE}), each once. */
 export function foldStepsOf(...tables: RollupTable[]): FoldStep[] {
-  return [...new Set(tables.map((table) => STEP_OF_TABLE[table]))];
+  return [...new Set(tables.flatMap((table) => STEPS_OF_TABLE[table]))];
 }
 
 /**
@@ -196,9 +209,17 @@ function sumByGroupKey(
 /**
  * The group dimensions whose distinct players are counted with the help of member rows
  * (`rollup_group_members`, kind 'p'): a mode or a level spans a player's whole history, which no
- * index of the sheets narrows. Every other new member is found by {@link probeFirstsSql}.
+ * index of the sheets narrows. Of a game mode, only the sheets sent without one (key '') keep
+ * member rows: a player new to a named mode is one without a row of that mode in the player
+ * rollup ({@link GAME_MODE_PLAYERS_SQL}), and member rows of it would repeat that rollup's keys.
+ * Every other new member is found by {@link probeFirstsSql}.
  */
 export const MEMBER_DIMENSIONS: readonly GroupBy[] = ["game_mode", "player_level"];
+
+/** SQL keeping, of {@link MEMBER_DIMENSIONS}' member rows, those the fold writes ('p' kind implied). */
+export const KEPT_MEMBERS_SQL = `dimension IN (${
+  MEMBER_DIMENSIONS.map((dimension) => `'${dimension}'`).join(", ")
+}) AND NOT (dimension = 'game_mode' AND key != '')`;
 
 /**
  * A fold's members of `dimension`'s groups of `kind` ('m' matches, 'p' players) that no sheet
@@ -253,7 +274,9 @@ const NEW_MEMBERS_SQL = [
     `INSERT OR IGNORE INTO temp.new_members (dimension, key, kind, member)
       SELECT '${dimension}', ${groupKeySql(dimension)}, 'p', player_id
       FROM (SELECT DISTINCT ${groupColumnSql(dimension)}, player_id
-            FROM stat_sheets WHERE id > ?1 AND id <= ?2) WHERE true`
+            FROM stat_sheets WHERE id > ?1 AND id <= ?2${
+      dimension === "game_mode" ? " AND game_mode IS NULL" : ""
+    }) WHERE true`
   ),
 ];
 
@@ -301,7 +324,23 @@ const TIME_UPSERTS: readonly string[] = [
   ),
 ];
 
+/**
+ * Counts the fold's players new to a named game mode into its group: those without a row of that
+ * mode in `rollup_players`, which holds the sheets before the range, as this runs before the
+ * players step adds the range's. Member rows for them cost 40 bytes and a b-tree insert per new
+ * (mode, player), the player rollup's own keys again (migration 13).
+ */
+const GAME_MODE_PLAYERS_SQL = `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
+  SELECT 'game_mode', game_mode, 0, 0, COUNT(*)
+  FROM (SELECT DISTINCT game_mode, player_id FROM stat_sheets
+        WHERE id > ?1 AND id <= ?2 AND game_mode IS NOT NULL) n
+  WHERE NOT EXISTS (SELECT 1 FROM rollup_players p
+    WHERE p.game_mode = n.game_mode AND p.player_id = n.player_id)
+  GROUP BY 2
+  ON CONFLICT (dimension, key) DO UPDATE SET players = players + excluded.players`;
+
 const PLAYER_UPSERTS: readonly string[] = [
+  GAME_MODE_PLAYERS_SQL,
   // The latest sheet's level by a window over the new sheets (a correlated lookup per player
   // made SQLite walk every new sheet for each player: measured 8 of 12 s at 20,000 sheets).
   ...["'*'", "game_mode"].map((mode) => {

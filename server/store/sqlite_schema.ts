@@ -311,6 +311,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX stat_sheets_by_experiment ON stat_sheets (experiment, variant)
     WHERE experiment IS NOT NULL;
   `,
+  // 13: a player new to a named game mode is one without a row of that mode in the player rollup,
+  // so the players step counts them (sqlite_rollups.ts, GAME_MODE_PLAYERS_SQL) and their member
+  // rows go: they repeated that rollup's keys, 40 bytes per new (mode, player). Each mode's
+  // players are recounted from the player rollup, which holds exactly the sheets its step has
+  // folded, as the players step adds the sheets after them. Sheets sent without a mode keep theirs.
+  `
+  DELETE FROM rollup_group_members WHERE dimension = 'game_mode' AND key != '';
+  UPDATE rollup_groups SET players = 0 WHERE dimension = 'game_mode' AND key != '';
+  INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
+    SELECT 'game_mode', game_mode, 0, 0, COUNT(*) FROM rollup_players WHERE game_mode != '*'
+    GROUP BY game_mode
+    ON CONFLICT (dimension, key) DO UPDATE SET players = excluded.players;
+  `,
 ];
 
 /**
