@@ -34,7 +34,13 @@ export {
   parseJsonBounded,
   splitJsonArray,
 } from "./json.ts";
-export { canonicalJson, fingerprintStatSheet, hashJson } from "./fingerprint.ts";
+export {
+  canonicalJson,
+  fingerprintSheet,
+  fingerprintStatSheet,
+  hashJson,
+  isFingerprintOf,
+} from "./fingerprint.ts";
 export {
   chooseMatchPrefix,
   lastSimulatedTimestamp,

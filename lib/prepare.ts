@@ -5,7 +5,7 @@
  */
 import { correctTimestamp, MAX_CLOCK_SKEW_MS, MAX_FUTURE_MS } from "./clock.ts";
 import { type Problem, ValidationError } from "./errors.ts";
-import { fingerprintStatSheet } from "./fingerprint.ts";
+import { fingerprintSheet } from "./fingerprint.ts";
 import { describeTimestampRange, parseIsoTimestamp } from "./timestamps.ts";
 import type { StatSheet } from "./types.ts";
 
@@ -21,7 +21,7 @@ export interface PreparedSheet {
   receivedAt: string;
   /** The client's own timestamp when it was corrected with `sent_at`; null otherwise. */
   clientTimestamp: string | null;
-  /** Content hash that tells a resubmission (same) from a conflict (different). */
+  /** Content hash that tells a resubmission (same) from a conflict (different): `fingerprintSheet`. */
   fingerprint: string;
 }
 
@@ -97,7 +97,7 @@ export function prepareSheets(
       timestampMs,
       receivedAt: receivedIso,
       clientTimestamp: corrected ? sheet.timestamp ?? null : null,
-      fingerprint: fingerprintStatSheet(sheet),
+      fingerprint: fingerprintSheet(sheet),
     });
   });
   if (problems.length > 0) {

@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
 import {
-  fingerprintStatSheet,
+  fingerprintSheet,
   MAX_FUTURE_MS,
   prepareSheet,
   prepareSheets,
@@ -25,7 +25,7 @@ Deno.test("prepareSheet() keeps a timestamp as sent, and stamps a missing one wi
     timestampMs: Date.UTC(2026, 0, 1, 11),
     receivedAt: "2026-01-01T12:00:00.000Z",
     clientTimestamp: null,
-    fingerprint: fingerprintStatSheet(sheet),
+    fingerprint: fingerprintSheet(sheet),
   });
   const { timestamp: _dropped, ...untimed } = sheet;
   const prepared = prepareSheet(untimed, receivedAt);

@@ -1,10 +1,12 @@
-import { deepStrictEqual } from "node:assert/strict";
+import { deepStrictEqual, equal } from "node:assert/strict";
 import fc from "fast-check";
 import {
   aggregateLoot,
   binItemLocations,
   canonicalJson,
+  fingerprintSheet,
   fingerprintStatSheet,
+  isFingerprintOf,
   parseStatSheet,
   simulateMatches,
 } from "../lib/mod.ts";
@@ -65,10 +67,9 @@ Deno.test("parseStatSheet() is idempotent and fingerprints ignore key order", ()
         const shuffled = JSON.parse(
           JSON.stringify(Object.fromEntries(Object.entries(sheet).reverse())),
         );
-        deepStrictEqual(
-          fingerprintStatSheet(parseStatSheet(shuffled)),
-          fingerprintStatSheet(sheet),
-        );
+        for (const fingerprint of [fingerprintSheet, fingerprintStatSheet]) {
+          deepStrictEqual(fingerprint(parseStatSheet(shuffled)), fingerprint(sheet));
+        }
       }
     }),
   );
@@ -107,4 +108,23 @@ Deno.test("canonicalJson and fingerprints are what stored sheets were fingerprin
   const [sheet] = simulateMatches({ matches: 1, playersPerMatch: 1, seed: 7 });
   // Made by the released code: a sheet stored then must still be a duplicate of itself, not a conflict.
   deepStrictEqual(fingerprintStatSheet(sheet!), "07c9a3f8d4b8c5c6c53caf327fe0ad1e");
+  // And by this release's (the value `xxhsum -H64`, xxHash's reference tool, gives for the same text).
+  deepStrictEqual(fingerprintSheet(sheet!), "b0dd80c8d467c6c8");
+});
+
+Deno.test("a stored fingerprint of either kind is matched against the sheet's own kind", () => {
+  const [sheet] = simulateMatches({ matches: 1, playersPerMatch: 1, seed: 7 });
+  const other = { ...sheet!, looted_items: { ...sheet!.looted_items, medkit: 99 } };
+  const fingerprint = fingerprintSheet(sheet!);
+  equal(fingerprint.length, 16);
+  equal(isFingerprintOf(fingerprint, sheet!, fingerprint), true);
+  equal(isFingerprintOf(fingerprintSheet(other), sheet!, fingerprint), false);
+  equal(isFingerprintOf(fingerprintStatSheet(sheet!), sheet!, fingerprint), true, "stored before");
+  equal(isFingerprintOf(fingerprintStatSheet(other), sheet!, fingerprint), false);
+  const resent = { ...sheet!, sent_at: "2026-01-01T00:00:00Z" };
+  equal(
+    isFingerprintOf(fingerprint, resent, fingerprintSheet(resent)),
+    true,
+    "sent_at is not content",
+  );
 });

@@ -92,6 +92,19 @@ Deno.test("migrating a version-1 database backfills the rollups", async () => {
     [true, true],
     "fingerprints carried over",
   );
+  const changed = { ...sheets[2]!, looted_items: { ...sheets[2]!.looted_items, medkit: 99 } };
+  await rejects(storeSheets(migrated, [changed], receivedAt), ConflictError);
+  const [late] = simulateMatches({ matches: 1, playersPerMatch: 1, matchPrefix: "late" });
+  await storeSheets(migrated, [late!], receivedAt);
+  const written = new DatabaseSync(path, { readOnly: true });
+  deepStrictEqual(
+    written.prepare(
+      "SELECT typeof(fingerprint) AS type, length(fingerprint) AS bytes FROM stat_sheets WHERE match_id LIKE 'late%'",
+    ).get(),
+    { __proto__: null, type: "blob", bytes: 8 },
+    "a new sheet's fingerprint is 8 bytes",
+  );
+  written.close();
   const check = new DatabaseSync(path, { readOnly: true });
   equal(
     (check.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,

@@ -5,7 +5,7 @@
  * (`postgres_rollups.ts`), pipelined in one round trip.
  * @module
  */
-import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
+import { ConflictError, isFingerprintOf, type PreparedSheet } from "../../lib/mod.ts";
 import type { PostgresTransaction } from "./postgres_connect.ts";
 import { ROLLUP_STATEMENTS } from "./postgres_rollups.ts";
 import { ROLLUP_SHARDS } from "./postgres_schema.ts";
@@ -176,7 +176,7 @@ async function resolveExisting(
     if (!existing) {
       throw new Error(`Sheet ${sheet.match_id}/${sheet.player_id} was neither inserted nor found`);
     }
-    if (existing.fingerprint !== fingerprint) {
+    if (!isFingerprintOf(existing.fingerprint, sheet, fingerprint)) {
       throw new ConflictError(
         `A different stat sheet for match_id ${sheet.match_id} and player_id ${sheet.player_id} is already stored (id ${existing.id})`,
         { existingId: existing.id, index },

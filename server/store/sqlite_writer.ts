@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { ConflictError, type PreparedSheet } from "../../lib/mod.ts";
+import { Buffer } from "node:buffer";
+import { ConflictError, isFingerprintOf, type PreparedSheet } from "../../lib/mod.ts";
 import { firstRow, maybeRow } from "./sqlite_rows.ts";
 import {
   FOLD_STEPS,
@@ -409,7 +410,7 @@ export class GroupCommitter {
       sheet.player_level ?? null,
       sheet.game_mode ?? null,
       sheet.extra === undefined ? null : JSON.stringify(sheet.extra),
-      fingerprint,
+      fingerprintBytes(fingerprint),
       prepared.clientTimestamp,
       sheet.sent_at ?? null,
       sheet.experiment ?? null,
@@ -417,13 +418,16 @@ export class GroupCommitter {
       unitsOf(sheet.looted_items),
     );
     if (inserted.changes === 0) {
-      const existing = maybeRow<{ id: number; fingerprint: string }>(
+      const existing = maybeRow<{ id: number; fingerprint: string | Uint8Array }>(
         this.#prepare(
           "SELECT id, fingerprint FROM stat_sheets WHERE match_id = ? AND player_id = ?",
         ),
         [sheet.match_id, sheet.player_id],
       )!;
-      if (existing.fingerprint !== fingerprint) {
+      const stored = typeof existing.fingerprint === "string"
+        ? existing.fingerprint
+        : Buffer.from(existing.fingerprint).toString("hex");
+      if (!isFingerprintOf(stored, sheet, fingerprint)) {
         throw new ConflictError(
           `A different stat sheet for match_id ${sheet.match_id} and player_id ${sheet.player_id} is already stored (id ${existing.id})`,
           { existingId: existing.id, index },
@@ -449,6 +453,15 @@ function newlyStored(
     });
   });
   return stored;
+}
+
+/**
+ * A fingerprint (`fingerprintSheet`'s 16 hex characters) as the 8 bytes stored: a BLOB, as the
+ * column's TEXT affinity would turn an integer into 20 characters of text. 9 bytes of the row
+ * instead of 33 for SHA-256's hex, which sheets stored before keep.
+ */
+function fingerprintBytes(fingerprint: string): Uint8Array {
+  return Buffer.from(fingerprint, "hex");
 }
 
 /** Units a sheet looted. */
