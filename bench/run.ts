@@ -3,12 +3,13 @@
  * same run, printed as a table and written to bench/results.json. Loopback only; bounded in time.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { DatabaseSync } from "node:sqlite";
 import { statSync } from "node:fs";
 import {
   createClient,
   findScenario,
-  fingerprintStatSheet,
+  fingerprintSheet,
   formatCount,
   formatScenario,
   parseScenario,
@@ -157,7 +158,8 @@ function benchRawInsert(sheets: StatSheet[]): number {
       sheet.match_duration!,
       sheet.player_level!,
       null,
-      fingerprintStatSheet(sheet),
+      // As the store writes it: 8 bytes of xxHash.
+      Buffer.from(fingerprintSheet(sheet), "hex"),
       Object.values(sheet.looted_items).reduce((sum, count) => sum + count, 0),
     ] as const
   );

@@ -18,6 +18,7 @@ import { firstRow } from "../server/store/sqlite_rows.ts";
 import {
   configureWriteConnection,
   GroupCommitter,
+  MAX_GROUP_SHEETS,
   MAX_UNFOLDED_SHEETS,
 } from "../server/store/sqlite_writer.ts";
 import { makeTempDir, openTempStore } from "./fixtures.ts";
@@ -444,6 +445,32 @@ Deno.test("migration 13 counts the players of a named mode from the player rollu
     "member rows are left only for the sheets sent without a mode",
   );
   check.close();
+  deepStrictEqual(checkRollups(path), []);
+});
+
+Deno.test("the players step a fold ahead of the groups step: each column of a group equals a recount through its own step, and the next open folds the rest", async () => {
+  using dir = makeTempDir();
+  const path = `${dir.path}/ahead.db`;
+  const sheets = [...simulateMatches({ matches: 15, seed: 13 })].map((sheet, index) => ({
+    ...sheet,
+    player_id: `p${index % 9}`,
+    ...(index % 5 === 4 ? {} : { game_mode: index % 2 === 0 ? "solo" : "squad" }),
+  }));
+  {
+    const { db, committer } = openCommitter(path);
+    committer.commit([prepareSheets(sheets.slice(0, 20), receivedAt)]);
+    committer.fold();
+    committer.commit([prepareSheets(sheets.slice(20), receivedAt)]);
+    committer.fold(MAX_GROUP_SHEETS, ["players"]);
+    const marks = readStepWatermarks((sql) => db.prepare(sql));
+    deepStrictEqual([marks.groups, marks.players], [20, sheets.length]);
+    db.close();
+  }
+  deepStrictEqual(checkRollups(path), [], "a named mode's players through the players step");
+  {
+    using store = openSqliteStore(path);
+    deepStrictEqual(await store.groupAggregate("game_mode"), groupAggregate(sheets, "game_mode"));
+  }
   deepStrictEqual(checkRollups(path), []);
 });
 

@@ -10,6 +10,7 @@ import {
   ConflictError,
   detectAnomalies,
   findScenario,
+  fingerprintStatSheet,
   GROUP_BY_DIMENSIONS,
   groupAggregate,
   LimitExceededError,
@@ -229,6 +230,22 @@ Deno.test("PostgreSQL store", async (t) => {
         await rejects(
           store(pg, [{ ...fresh, match_id: "m2" }, { ...fresh, match_id: "m2", player_level: 1 }]),
           (error) => error instanceof ConflictError && error.index === 1,
+        );
+        // Sheets stored before the fingerprint was xxHash keep SHA-256's, and are compared with one.
+        await withSql(
+          database.url,
+          (sql) =>
+            Promise.all(
+              sheets.slice(5, 7).map((sheet) =>
+                sql`UPDATE stat_sheets SET fingerprint = ${fingerprintStatSheet(sheet)}
+                WHERE match_id = ${sheet.match_id} AND player_id = ${sheet.player_id}`
+              ),
+            ),
+        );
+        ok((await store(pg, sheets.slice(5, 6)))[0]!.duplicate, "an older sheet sent again");
+        await rejects(
+          store(pg, [{ ...sheets[6]!, player_level: 78 }]),
+          (error) => error instanceof ConflictError && error.existingId === 7,
         );
         deepStrictEqual(await checkPostgresRollups(database.url), []);
       });

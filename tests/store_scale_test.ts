@@ -126,7 +126,9 @@ Deno.test("group commit: concurrent submissions share commits, and one conflict 
   equal(results.filter((result) => result.status === "fulfilled").length, 199);
   ok((results.at(-1) as PromiseRejectedResult).reason instanceof ConflictError);
   const commits = store.commitStats.commits - before;
-  ok(commits < 10, `200 submissions took ${commits} commits`);
+  // How many depends on how the worker's drains interleave with the posting (4–9 alone, 12 once
+  // in a full test run); one commit per submission would be 200.
+  ok(commits <= 20, `200 submissions took ${commits} commits`);
   deepStrictEqual(await store.aggregate(), aggregateLoot(sheets));
   deepStrictEqual(checkRollups(temp.path), []);
 });

@@ -121,6 +121,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (experiment, item, variant, player_id)
   );
   `,
+  // 2: sheets are fingerprinted with xxHash64 (lib's fingerprintSheet); those stored before keep
+  // their SHA-256 text and are compared with one. Its own version, so that a server of the release
+  // before, which compares only SHA-256, refuses to start on a database that holds the new ones.
+  `
+  COMMENT ON COLUMN stat_sheets.fingerprint IS
+    'Tells a resubmission from a conflict: 16 hex characters of xxHash64 of the sheet''s canonical JSON, or 32 of SHA-256 for sheets stored before schema 2';
+  `,
 ];
 
 /** Every table the store writes, in the order `clear()` truncates them. */

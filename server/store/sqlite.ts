@@ -39,7 +39,7 @@ import {
   readHeatmapGrid,
   readHeatmapPoints,
 } from "./sqlite_heatmap.ts";
-import type { ReadAnswer, ReadError, ReadReply, ReadRequest } from "./sqlite_read_worker.ts";
+import type { ReadAnswer, ReadError, ReadReply, ReadRequest } from "./sqlite_read_worker_body.ts";
 import { readAnomalies, readExperiments, readExperimentStats } from "./sqlite_experiments.ts";
 import { allRows, firstRow, type SqlParam } from "./sqlite_rows.ts";
 import {

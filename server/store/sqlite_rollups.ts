@@ -84,7 +84,10 @@ export function readStepWatermarks(
  * writes queued meanwhile are committed between two steps rather than after the whole fold: a
  * fold's cost is mostly the rollup pages it rewrites, and splitting it by rollup splits that cost
  * without adding to it. No step reads another's rollups, so each can be a range behind the others
- * (after a crash between two steps, say) and catch up alone.
+ * (after a crash between two steps, say) and catch up alone: the players step writes one column of
+ * the groups' rows, a named mode's players, which the groups step neither reads nor writes. A read
+ * of a group waits for both, but may also see one of them a fold ahead of the other (a fold step
+ * can commit between a read's wait and its transaction), as it may for two rollup tables.
  */
 export const FOLD_STEPS = ["counters", "groups", "time", "players", "items", "cells"] as const;
 
@@ -138,7 +141,9 @@ export function foldStepsOf(...tables: RollupTable[]): FoldStep[] {
  * inside the caller's transaction. Each rollup is one `INSERT … SELECT … GROUP BY … ON CONFLICT DO
  * UPDATE` over the range, whose SELECT is the recount of `checkRollups` restricted to it. A match
  * or player counts as new to a counter or a group when no sheet before the range has it (an index
- * seek) and no member row records it; the members are recorded after they are counted. The item
+ * seek), or, for a level or the sheets without a mode, no member row records it (the members are
+ * recorded after they are counted); a player is new to a named mode when the player rollup has no
+ * row of that mode yet (the players step counts them before it adds the range's rows). The item
  * steps read the range's items from a temporary table unpacked from the JSON once (`itemsReady`
  * says it already holds this range's). Summing in JavaScript maps instead was slower: a map lookup
  * per item and rollup, and one upsert per heatmap cell in no useful order.
@@ -330,6 +335,8 @@ const TIME_UPSERTS: readonly string[] = [
  * players step adds the range's. Member rows for them cost 40 bytes and a b-tree insert per new
  * (mode, player), the player rollup's own keys again (migration 13).
  */
+// Mode names are item names (lib's ITEM_NAME_PATTERN), so none is '*', the player rollup's every
+// mode, nor '', the group key of no mode.
 const GAME_MODE_PLAYERS_SQL = `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
   SELECT 'game_mode', game_mode, 0, 0, COUNT(*)
   FROM (SELECT DISTINCT game_mode, player_id FROM stat_sheets
