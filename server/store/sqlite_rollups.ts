@@ -333,10 +333,10 @@ const TIME_UPSERTS: readonly string[] = [
  * Counts the fold's players new to a named game mode into its group: those without a row of that
  * mode in `rollup_players`, which holds the sheets before the range, as this runs before the
  * players step adds the range's. Member rows for them cost 40 bytes and a b-tree insert per new
- * (mode, player), the player rollup's own keys again (migration 13).
+ * (mode, player), the player rollup's own keys again (migration 13). Mode names are item names
+ * (lib's `ITEM_NAME_PATTERN`), so none is '*', the player rollup's every mode, nor '', the group
+ * key of no mode.
  */
-// Mode names are item names (lib's ITEM_NAME_PATTERN), so none is '*', the player rollup's every
-// mode, nor '', the group key of no mode.
 const GAME_MODE_PLAYERS_SQL = `INSERT INTO rollup_groups (dimension, key, sheets, matches, players)
   SELECT 'game_mode', game_mode, 0, 0, COUNT(*)
   FROM (SELECT DISTINCT game_mode, player_id FROM stat_sheets
